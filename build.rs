@@ -1,0 +1,27 @@
+//! Embeds every `rules/*.yaml` file in the binary, so the catalogue ships with
+//! it and a new rule file needs no Rust change.
+use std::{env, fs, path::Path};
+
+fn main() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut files: Vec<_> = fs::read_dir(&dir)
+        .expect("rules/ directory")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    files.sort();
+    let mut out = String::from("&[\n");
+    for f in &files {
+        println!("cargo:rerun-if-changed={}", f.display());
+        let name = f.file_name().unwrap().to_string_lossy();
+        out.push_str(&format!(
+            "    ({:?}, include_str!({:?})),\n",
+            name,
+            f.display().to_string()
+        ));
+    }
+    out.push_str("]\n");
+    let dest = Path::new(&env::var("OUT_DIR").unwrap()).join("embedded_rules.rs");
+    fs::write(dest, out).unwrap();
+}

@@ -1,0 +1,27 @@
+//! Wires the stages: sources → items → detectors → findings → reports + gate.
+
+mod output;
+mod progress;
+mod rules_cmd;
+mod scan;
+
+pub use output::{finish, Settings};
+pub use scan::{process_item, Counters};
+
+use crate::cli::{Cli, Command};
+use crate::gate::exit;
+
+/// Run a parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> u8 {
+    let result = match cli.command {
+        Command::Scan(args) => scan::run(&args),
+        Command::Rules { command } => rules_cmd::run(command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("nhiscan: error: {e:#}");
+            exit::FATAL
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Command-line definitions (clap). Only shapes here; `app` does the work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::report::Format;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "nhiscan",
+    version,
+    about = "Scan for non-human-identity credential posture: leaked client secrets and keys, \
+             weak client assertions and token validation, CI credential posture, \
+             authorization-server metadata.",
+    after_help = "Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; \
+                  2 the run could not complete; 3 completed, but some inputs could not be read."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files (and optionally git history) for leaked credentials and weak posture.
+    Scan(ScanArgs),
+    /// Work with the rule catalogue.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List every rule: id, severity, name, description.
+    List {
+        #[command(flatten)]
+        catalogue: CatalogueArgs,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the catalogue: metadata, patterns, and every example and negative example.
+    Check {
+        #[command(flatten)]
+        catalogue: CatalogueArgs,
+    },
+    /// Print a rule's full help.
+    Explain {
+        /// Rule id (e.g. NHI101) or name.
+        id: String,
+        #[command(flatten)]
+        catalogue: CatalogueArgs,
+    },
+}
+
+/// Where rules come from.
+#[derive(Debug, Clone, Args, Default)]
+pub struct CatalogueArgs {
+    /// Load extra rule files from this directory (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// Output and gating, shared by every command that reports findings.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Fail (exit 1) on findings at or above this severity: critical, high, medium, low, info, none
+    /// [default: low, or fail-on in .nhiscan.toml].
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+    /// Suppress findings recorded in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record the current findings as a baseline in FILE (and exit 0 unless the run failed).
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Configuration file [default: .nhiscan.toml in the scanned directory, if present].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// No progress bar and no per-file notices on stderr (errors are still printed).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Colour in text output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    #[command(flatten)]
+    pub catalogue: CatalogueArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Do not honour .gitignore, .ignore and git excludes.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Leave out paths matching GLOB (repeatable; relative to the scanned directory).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Skip files larger than this (bytes, or with a unit: 512KiB, 10MiB) [default: 10MiB].
+    #[arg(long, value_name = "SIZE")]
+    pub max_file_size: Option<String>,
+    /// Longest acceptable client-assertion lifetime in seconds [default: 300].
+    #[arg(long, value_name = "SECONDS")]
+    pub max_assertion_lifetime: Option<u64>,
+    /// Worker threads [default: number of cores].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}

@@ -1,0 +1,227 @@
+//! Detectors: everything that turns an item into findings. The [`Engine`]
+//! runs one keyword prefilter (Aho-Corasick) over each item, then only the
+//! regex rules and structured detectors whose keywords occurred.
+
+pub mod engine;
+pub mod filters;
+pub mod secrets;
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use crate::finding::{self, Confidence, Finding, Location, Origin, Related, Severity};
+use crate::item::Item;
+use crate::rules::Catalogue;
+
+pub use engine::Engine;
+
+/// Tunables detectors read; filled from flags and config.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Longest acceptable client-assertion lifetime, seconds.
+    pub max_assertion_lifetime: u64,
+    /// Raise FAPI 2.0 checks (audit) to high.
+    pub fapi2: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_assertion_lifetime: 300,
+            fapi2: false,
+        }
+    }
+}
+
+/// A structured detector (JWT literals, code checks, CI audits, metadata …).
+/// Register new ones in [`registry`].
+pub trait Detector: Send + Sync {
+    /// Short family name, e.g. `jwt`, `ci`.
+    fn name(&self) -> &'static str;
+    /// ASCII case-insensitive literals, one of which must occur in an item for
+    /// `detect` to run. Empty: the detector runs on every item `applies` accepts.
+    fn keywords(&self) -> &[&'static str] {
+        &[]
+    }
+    /// Cheap path test (e.g. only CI files). Called before the prefilter result is used.
+    fn applies(&self, _item: &Item) -> bool {
+        true
+    }
+    fn detect(&self, item: &Item, ctx: &Context, out: &mut Sink);
+}
+
+/// Every structured detector, in one list.
+pub fn registry() -> Vec<Box<dyn Detector>> {
+    vec![]
+}
+
+/// What a detector may read while it works.
+pub struct Context<'a> {
+    pub catalogue: &'a Catalogue,
+    pub options: &'a Options,
+}
+
+/// A non-finding message about an item: skipped, unreadable, unparsable.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Notice {
+    pub kind: NoticeKind,
+    pub path: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// Skipped by policy (binary, too large, not a regular file): counted, not an error.
+    Skipped,
+    /// Could not be read or parsed: the scan is incomplete, the exit code says so.
+    Error,
+}
+
+/// Where detectors put what they produce.
+#[derive(Debug, Default)]
+pub struct Sink {
+    pub findings: Vec<Finding>,
+    pub notices: Vec<Notice>,
+}
+
+impl Sink {
+    pub fn error(&mut self, path: &str, message: impl Into<String>) {
+        self.notices.push(Notice {
+            kind: NoticeKind::Error,
+            path: path.to_string(),
+            message: message.into(),
+        });
+    }
+
+    pub fn skipped(&mut self, path: &str, message: impl Into<String>) {
+        self.notices.push(Notice {
+            kind: NoticeKind::Skipped,
+            path: path.to_string(),
+            message: message.into(),
+        });
+    }
+
+    pub fn extend(&mut self, other: Sink) {
+        self.findings.extend(other.findings);
+        self.notices.extend(other.notices);
+    }
+}
+
+/// A finding under construction; [`Context::finding`] starts one from a rule's
+/// metadata so detectors never restate severity or names.
+pub struct Draft {
+    finding: Finding,
+}
+
+impl Draft {
+    pub fn message(mut self, m: impl Into<String>) -> Self {
+        self.finding.message = m.into();
+        self
+    }
+    pub fn severity(mut self, s: Severity) -> Self {
+        self.finding.severity = s;
+        self
+    }
+    pub fn confidence(mut self, c: Confidence) -> Self {
+        self.finding.confidence = c;
+        self
+    }
+    pub fn related(mut self, location: Location, message: impl Into<String>) -> Self {
+        self.finding.related.push(Related {
+            location,
+            message: message.into(),
+        });
+        self
+    }
+    pub fn property(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.finding.properties.insert(key.to_string(), value.into());
+        self
+    }
+    /// Replace the snippet (already redacted by the caller).
+    pub fn snippet(mut self, s: Option<String>) -> Self {
+        self.finding.snippet = s;
+        self
+    }
+    pub fn build(self) -> Finding {
+        self.finding
+    }
+    pub fn emit(self, out: &mut Sink) {
+        out.findings.push(self.finding);
+    }
+}
+
+/// Longest snippet printed, in characters.
+const SNIPPET_MAX: usize = 160;
+
+impl Context<'_> {
+    /// Start a finding for `rule_id` at byte span `span` of `item`.
+    ///
+    /// `content` feeds the fingerprint: the secret itself for leaked credentials
+    /// (only its keyed hash is kept), the normalised matched code otherwise.
+    /// `secret` is the byte span of a secret inside the item, redacted in the
+    /// snippet. Returns None when the rule is unknown or disabled.
+    pub fn finding(
+        &self,
+        rule_id: &str,
+        item: &Item,
+        span: Range<usize>,
+        content: &[u8],
+        secret: Option<Range<usize>>,
+    ) -> Option<Draft> {
+        let rule = self.catalogue.enabled(rule_id)?;
+        let region = item.region(span.start, span.end);
+        let snippet = snippet(item, region.start_line, secret);
+        Some(Draft {
+            finding: Finding {
+                rule_id: rule.id.clone(),
+                rule_name: rule.name.clone(),
+                severity: rule.severity,
+                confidence: rule.confidence,
+                message: rule.short_description.clone(),
+                location: Location {
+                    path: item.path().to_string(),
+                    region,
+                },
+                related: Vec::new(),
+                snippet,
+                fingerprint: finding::fingerprint(rule_id, content, item.path()),
+                origin: Origin::from_provenance(&item.provenance),
+                properties: BTreeMap::new(),
+                line_hash: None,
+            },
+        })
+    }
+}
+
+/// The line a finding starts on, with the secret span redacted and any other
+/// secret-looking token masked, cut to [`SNIPPET_MAX`] characters.
+pub fn snippet(item: &Item, line: u32, secret: Option<Range<usize>>) -> Option<String> {
+    let idx = item.line_index();
+    let bytes = idx.line(&item.data, line);
+    if bytes.is_empty() {
+        return None;
+    }
+    let line_start = bytes.as_ptr() as usize - item.data.as_ptr() as usize;
+    let line_end = line_start + bytes.len();
+    let text = match secret {
+        Some(s) if s.start < line_end && s.end > line_start => {
+            let a = s.start.max(line_start) - line_start;
+            let b = s.end.min(line_end) - line_start;
+            let secret_text = String::from_utf8_lossy(&item.data[s.clone()]);
+            format!(
+                "{}{}{}",
+                filters::mask_secrets(&String::from_utf8_lossy(&bytes[..a])),
+                finding::redact(&secret_text),
+                filters::mask_secrets(&String::from_utf8_lossy(&bytes[b..]))
+            )
+        }
+        _ => filters::mask_secrets(&String::from_utf8_lossy(bytes)),
+    };
+    let text = text.trim();
+    let mut out: String = text.chars().take(SNIPPET_MAX).collect();
+    if text.chars().count() > SNIPPET_MAX {
+        out.push('…');
+    }
+    Some(out)
+}

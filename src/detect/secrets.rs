@@ -1,0 +1,154 @@
+//! Regex rules from the catalogue: pattern → secret group → entropy and
+//! placeholder filters → optional pairing with a nearby identifier.
+
+use std::ops::Range;
+
+use anyhow::{Context as _, Result};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use regex::bytes::Regex;
+
+use super::{filters, Context, Sink};
+use crate::finding::{redact, Finding, Location};
+use crate::item::Item;
+use crate::rules::Rule;
+
+pub struct RegexRule {
+    id: String,
+    keywords: Vec<String>,
+    regex: Regex,
+    min_entropy: Option<f64>,
+    placeholder_filter: bool,
+    generic: bool,
+    pair: Option<(String, Regex, u32)>,
+    paths: Option<GlobSet>,
+}
+
+impl RegexRule {
+    pub fn compile(rule: &Rule) -> Result<RegexRule> {
+        let pattern = rule.pattern.as_deref().unwrap_or_default();
+        let regex = Regex::new(pattern).with_context(|| format!("rule {}: pattern", rule.id))?;
+        let pair = match &rule.pair {
+            Some(p) => Some((
+                p.name.clone(),
+                Regex::new(&p.pattern).with_context(|| format!("rule {}: pair pattern", rule.id))?,
+                p.lines,
+            )),
+            None => None,
+        };
+        let paths = if rule.paths.is_empty() {
+            None
+        } else {
+            let mut b = GlobSetBuilder::new();
+            for g in &rule.paths {
+                b.add(Glob::new(g).with_context(|| format!("rule {}: path glob {g}", rule.id))?);
+            }
+            Some(b.build()?)
+        };
+        Ok(RegexRule {
+            id: rule.id.clone(),
+            keywords: rule.keywords.clone(),
+            regex,
+            min_entropy: rule.min_entropy,
+            placeholder_filter: rule.placeholder_filter,
+            generic: rule.tags.iter().any(|t| t == "generic"),
+            pair,
+            paths,
+        })
+    }
+
+    pub fn keywords(&self) -> &[String] {
+        &self.keywords
+    }
+
+    pub fn applies(&self, item: &Item) -> bool {
+        self.paths.as_ref().is_none_or(|g| g.is_match(item.path()))
+    }
+
+    fn candidates(&self, item: &Item) -> Vec<(Range<usize>, Range<usize>)> {
+        let mut v = Vec::new();
+        for caps in self.regex.captures_iter(&item.data) {
+            let whole = caps.get(0).expect("group 0");
+            let secret = caps.name("secret").unwrap_or(whole);
+            let bytes = secret.as_bytes();
+            if self.placeholder_filter && filters::is_placeholder(bytes) {
+                continue;
+            }
+            if self.min_entropy.is_some_and(|min| filters::entropy(bytes) < min) {
+                continue;
+            }
+            v.push((whole.range(), secret.range()));
+        }
+        v
+    }
+
+    /// The first identifier the pair pattern finds within the window around `line`.
+    fn find_pair(&self, item: &Item, line: u32) -> Option<(String, Location)> {
+        let (name, re, window) = self.pair.as_ref()?;
+        let idx = item.line_index();
+        let first = line.saturating_sub(*window).max(1);
+        let last = (line + window).min(idx.line_count() as u32);
+        for l in first..=last {
+            let bytes = idx.line(&item.data, l);
+            if let Some(caps) = re.captures(bytes) {
+                let m = caps.name("id").or_else(|| caps.get(0))?;
+                let base = bytes.as_ptr() as usize - item.data.as_ptr() as usize;
+                let region = item.region(base + m.start(), base + m.end());
+                return Some((
+                    name.clone(),
+                    Location {
+                        path: item.path().to_string(),
+                        region,
+                    },
+                ));
+            }
+        }
+        None
+    }
+}
+
+/// Run the prefiltered regex rules over one item. Where a specific rule and a
+/// generic one (tag `generic`) find the same secret, only the specific one reports.
+pub fn run<'a>(rules: impl Iterator<Item = &'a RegexRule>, item: &Item, ctx: &Context, out: &mut Sink) {
+    let mut found: Vec<(Finding, Range<usize>, bool)> = Vec::new();
+    for rule in rules {
+        for (whole, secret) in rule.candidates(item) {
+            let bytes = &item.data[secret.clone()];
+            let Some(draft) = ctx.finding(&rule.id, item, whole.clone(), bytes, Some(secret.clone()))
+            else {
+                continue;
+            };
+            let shown = redact(&String::from_utf8_lossy(bytes));
+            let rule_meta = ctx.catalogue.get(&rule.id).expect("compiled from catalogue");
+            let mut draft = draft
+                .message(format!("{}: {shown}", rule_meta.short_description))
+                .property("secret_length", bytes.len());
+            let line = item.position(secret.start).line;
+            if let Some((name, loc)) = rule.find_pair(item, line) {
+                let conf = rule_meta.confidence.raised();
+                draft = draft
+                    .message(format!(
+                        "{}: {shown}, paired with a {name} at line {}",
+                        rule_meta.short_description, loc.region.start_line
+                    ))
+                    .confidence(conf)
+                    .property("paired_with", name.clone())
+                    .related(loc, format!("{name} used with this secret"));
+            }
+            found.push((draft.build(), secret, rule.generic));
+        }
+    }
+    let specific: Vec<Range<usize>> = found
+        .iter()
+        .filter(|(_, _, generic)| !generic)
+        .map(|(_, s, _)| s.clone())
+        .collect();
+    for (f, secret, generic) in found {
+        let shadowed = generic
+            && specific
+                .iter()
+                .any(|s| s.start < secret.end && secret.start < s.end);
+        if !shadowed {
+            out.findings.push(f);
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! The one finding model every detector produces and every report consumes.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::item::{Provenance, Region};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// SARIF `level` for this severity (critical/high → error, medium → warning, else note).
+    pub fn sarif_level(self) -> &'static str {
+        match self {
+            Severity::Critical | Severity::High => "error",
+            Severity::Medium => "warning",
+            Severity::Low | Severity::Info => "note",
+        }
+    }
+
+    /// GitHub's `security-severity` score for this severity.
+    pub fn security_severity(self) -> &'static str {
+        match self {
+            Severity::Critical => "9.5",
+            Severity::High => "8.0",
+            Severity::Medium => "5.5",
+            Severity::Low => "2.0",
+            Severity::Info => "0.0",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+
+    /// One step up (used when corroborating evidence, such as a paired client id, is found).
+    pub fn raised(self) -> Confidence {
+        match self {
+            Confidence::Low => Confidence::Medium,
+            _ => Confidence::High,
+        }
+    }
+
+    /// SARIF `precision` vocabulary.
+    pub fn sarif_precision(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a finding is: a repository-relative path and a region in it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    pub path: String,
+    pub region: Region,
+}
+
+/// A secondary location (e.g. the client id paired with a secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Related {
+    pub location: Location,
+    pub message: String,
+}
+
+/// Where the scanned content came from, for reports (commit, URL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Origin {
+    WorkingTree,
+    Git {
+        commit: String,
+        author_time: i64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        at_head: Option<bool>,
+    },
+    Staged,
+    Remote {
+        url: String,
+    },
+}
+
+impl Origin {
+    pub fn from_provenance(p: &Provenance) -> Origin {
+        match p {
+            Provenance::File { .. } => Origin::WorkingTree,
+            Provenance::GitBlob {
+                commit,
+                author_time,
+                at_head,
+                ..
+            } => Origin::Git {
+                commit: commit.clone(),
+                author_time: *author_time,
+                at_head: *at_head,
+            },
+            Provenance::Staged { .. } => Origin::Staged,
+            Provenance::Remote { url, .. } => Origin::Remote { url: url.clone() },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub rule_id: String,
+    pub rule_name: String,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    pub message: String,
+    pub location: Location,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Related>,
+    /// The matched line with any secret redacted (see [`redact`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snippet: Option<String>,
+    /// Content fingerprint: rule id + keyed hash of the secret (or normalised
+    /// matched content) + path. Never the line number, never the raw secret.
+    pub fingerprint: String,
+    pub origin: Origin,
+    /// Detector-specific facts (claims, URL, lifetime …). Never raw secrets.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub properties: BTreeMap<String, serde_json::Value>,
+    /// GitHub's `primaryLocationLineHash` for the start line, when the
+    /// scanned content was at hand to compute it (see `linehash`).
+    #[serde(skip)]
+    pub line_hash: Option<String>,
+}
+
+impl Finding {
+    /// Deterministic report order.
+    pub fn sort_key(&self) -> (&str, u32, u32, &str, &str) {
+        (
+            &self.location.path,
+            self.location.region.start_line,
+            self.location.region.start_column,
+            &self.rule_id,
+            &self.fingerprint,
+        )
+    }
+}
+
+/// The key for fingerprint hashes. Public and fixed so baselines are portable
+/// between machines; it still keeps raw secrets out of fingerprints and makes
+/// the hash specific to nhiscan (it cannot be looked up in generic hash tables).
+const FINGERPRINT_KEY: &[u8; 32] = b"nhiscan fingerprint key v1 ....!";
+
+/// Keyed hash of secret material, hex, 32 characters.
+pub fn secret_hash(secret: &[u8]) -> String {
+    let h = blake3::keyed_hash(FINGERPRINT_KEY, secret);
+    h.to_hex()[..32].to_string()
+}
+
+/// The fingerprint of a finding: rule id, the keyed hash of the secret or of
+/// the normalised matched content, and the path. Line numbers stay out so a
+/// baseline survives edits above the line.
+pub fn fingerprint(rule_id: &str, content: &[u8], path: &str) -> String {
+    let mut hasher = blake3::Hasher::new_keyed(FINGERPRINT_KEY);
+    hasher.update(rule_id.as_bytes());
+    hasher.update(&[0]);
+    hasher.update(secret_hash(content).as_bytes());
+    hasher.update(&[0]);
+    hasher.update(path.as_bytes());
+    format!("{}:{}", rule_id, &hasher.finalize().to_hex()[..32])
+}
+
+/// Normalise code for a content fingerprint: whitespace runs fold to one space.
+pub fn normalise(content: &[u8]) -> Vec<u8> {
+    let s = String::from_utf8_lossy(content);
+    s.split_whitespace().collect::<Vec<_>>().join(" ").into_bytes()
+}
+
+/// A printable stand-in for a secret: at most its first 4 characters and its length.
+pub fn redact(secret: &str) -> String {
+    let n = secret.chars().count();
+    let shown = if n >= 12 { 4 } else { n / 4 };
+    let prefix: String = secret.chars().take(shown).collect();
+    format!("{prefix}…[REDACTED {n} chars]")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_keeps_at_most_four_characters() {
+        let r = redact("GOCSPX-abcdefghijklmnopqrstuvwxyz12");
+        assert!(r.starts_with("GOCS…"));
+        assert!(r.contains("35 chars"));
+        assert!(!r.contains("GOCSP"));
+        // Short secrets show proportionally less.
+        assert!(redact("hunter2hunt").starts_with("hu…"));
+    }
+
+    #[test]
+    fn fingerprint_ignores_line_and_hides_secret() {
+        let a = fingerprint("NHI101", b"GOCSPX-secretvalue", "src/a.py");
+        let b = fingerprint("NHI101", b"GOCSPX-secretvalue", "src/a.py");
+        let c = fingerprint("NHI101", b"GOCSPX-secretvalue", "src/b.py");
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert!(!a.contains("secretvalue"));
+        assert!(a.starts_with("NHI101:"));
+    }
+
+    #[test]
+    fn severity_order_and_levels() {
+        assert!(Severity::Critical > Severity::High);
+        assert!(Severity::Low > Severity::Info);
+        assert_eq!(Severity::Medium.sarif_level(), "warning");
+        assert_eq!(Severity::parse("high"), Some(Severity::High));
+        assert_eq!(Severity::parse("nope"), None);
+    }
+}

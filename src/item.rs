@@ -1,0 +1,204 @@
+//! Items: what detectors see. A blob of bytes with its provenance, and the
+//! offset → line/column mapping every detector needs to place a finding.
+
+use std::sync::OnceLock;
+
+/// Where an item's bytes came from. Carried unchanged from source to report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Provenance {
+    /// A file in the working tree; `path` is relative to the scan root, `/`-separated.
+    File { path: String },
+    /// A blob from git history: the path and commit that first introduced it.
+    GitBlob {
+        path: String,
+        blob: String,
+        commit: String,
+        /// Author time, seconds since the Unix epoch.
+        author_time: i64,
+        /// Whether the same blob content is still reachable at HEAD (None when unknown).
+        at_head: Option<bool>,
+    },
+    /// The staged content of a path in the git index.
+    Staged { path: String },
+    /// A document fetched from a URL, located at a line of a local file (the
+    /// targets file or a referencing line) or at a scheme-less pseudo path.
+    Remote { url: String, path: String },
+}
+
+impl Provenance {
+    /// The repository-relative path reports use as the location.
+    pub fn path(&self) -> &str {
+        match self {
+            Provenance::File { path }
+            | Provenance::GitBlob { path, .. }
+            | Provenance::Staged { path }
+            | Provenance::Remote { path, .. } => path,
+        }
+    }
+}
+
+/// A unit of scanning: bytes plus provenance. Text views are derived lazily.
+#[derive(Debug)]
+pub struct Item {
+    pub provenance: Provenance,
+    pub data: Vec<u8>,
+    lines: OnceLock<LineIndex>,
+}
+
+impl Item {
+    pub fn new(provenance: Provenance, data: Vec<u8>) -> Self {
+        Item {
+            provenance,
+            data,
+            lines: OnceLock::new(),
+        }
+    }
+
+    pub fn path(&self) -> &str {
+        self.provenance.path()
+    }
+
+    /// The file name (last path component), lower-cased callers may compare.
+    pub fn file_name(&self) -> &str {
+        let p = self.path();
+        p.rsplit('/').next().unwrap_or(p)
+    }
+
+    pub fn line_index(&self) -> &LineIndex {
+        self.lines.get_or_init(|| LineIndex::new(&self.data))
+    }
+
+    /// 1-based line and column (in Unicode scalar values) of a byte offset.
+    pub fn position(&self, offset: usize) -> Position {
+        self.line_index().position(&self.data, offset)
+    }
+
+    /// A region spanning `start..end` byte offsets.
+    pub fn region(&self, start: usize, end: usize) -> Region {
+        let s = self.position(start);
+        let e = self.position(end.max(start));
+        Region {
+            start_line: s.line,
+            start_column: s.column,
+            end_line: e.line,
+            end_column: e.column,
+        }
+    }
+
+    /// The bytes of the (1-based) line, without its line terminator.
+    pub fn line_bytes(&self, line: u32) -> &[u8] {
+        self.line_index().line(&self.data, line)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub line: u32,
+    pub column: u32,
+}
+
+/// A 1-based, end-exclusive-column region, as SARIF expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Region {
+    pub start_line: u32,
+    pub start_column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+}
+
+impl Region {
+    pub fn line(line: u32) -> Region {
+        Region {
+            start_line: line,
+            start_column: 1,
+            end_line: line,
+            end_column: 1,
+        }
+    }
+}
+
+/// Start offsets of every line. `\n` ends a line; a preceding `\r` is part of
+/// the terminator, so CRLF files get the same lines and columns as LF files.
+#[derive(Debug)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(data: &[u8]) -> Self {
+        let mut starts = Vec::with_capacity(data.len() / 40 + 1);
+        starts.push(0);
+        starts.extend(memchr::memchr_iter(b'\n', data).map(|i| i + 1));
+        LineIndex { starts }
+    }
+
+    pub fn position(&self, data: &[u8], offset: usize) -> Position {
+        let offset = offset.min(data.len());
+        let idx = match self.starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let line_start = self.starts[idx];
+        let prefix = &data[line_start..offset];
+        // Columns count characters, not bytes; invalid UTF-8 bytes count one each.
+        let column = String::from_utf8_lossy(prefix).chars().count() as u32 + 1;
+        Position {
+            line: idx as u32 + 1,
+            column,
+        }
+    }
+
+    pub fn line<'a>(&self, data: &'a [u8], line: u32) -> &'a [u8] {
+        let idx = (line.max(1) - 1) as usize;
+        let Some(&start) = self.starts.get(idx) else {
+            return &[];
+        };
+        let end = self.starts.get(idx + 1).copied().unwrap_or(data.len());
+        let mut l = &data[start..end];
+        if l.ends_with(b"\n") {
+            l = &l[..l.len() - 1];
+        }
+        if l.ends_with(b"\r") {
+            l = &l[..l.len() - 1];
+        }
+        l
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(s: &str) -> Item {
+        Item::new(Provenance::File { path: "a.txt".into() }, s.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn lf_and_crlf_give_same_positions() {
+        let lf = item("one\ntwo SECRET\n");
+        let crlf = item("one\r\ntwo SECRET\r\n");
+        let p1 = lf.position(lf.data.windows(6).position(|w| w == b"SECRET").unwrap());
+        let p2 = crlf.position(crlf.data.windows(6).position(|w| w == b"SECRET").unwrap());
+        assert_eq!(p1, Position { line: 2, column: 5 });
+        assert_eq!(p1, p2);
+        assert_eq!(crlf.line_bytes(2), b"two SECRET");
+    }
+
+    #[test]
+    fn columns_count_characters() {
+        let it = item("é=x");
+        assert_eq!(it.position(3), Position { line: 1, column: 3 });
+    }
+
+    #[test]
+    fn offsets_past_end_clamp() {
+        let it = item("ab");
+        assert_eq!(it.position(99), Position { line: 1, column: 3 });
+        assert_eq!(it.line_bytes(7), b"");
+    }
+}

@@ -1,0 +1,138 @@
+//! The one catalogue checker, used by `nhiscan rules check` and by `cargo test`:
+//! metadata is complete, patterns compile, and every example goes through the
+//! real engine — each positive example must raise its rule, no negative may.
+
+use crate::detect::{self, Engine, Options, Sink};
+use crate::item::{Item, Provenance};
+use crate::rules::{Catalogue, Rule};
+
+/// Check the catalogue; returns one line per problem (empty: all good).
+pub fn check(catalogue: &Catalogue) -> Vec<String> {
+    let mut problems = Vec::new();
+    for rule in catalogue.rules() {
+        metadata_problems(rule, &mut problems);
+    }
+    let engine = match Engine::new(catalogue.clone(), Options::default(), detect::registry()) {
+        Ok(e) => e,
+        Err(e) => {
+            problems.push(format!("catalogue does not compile: {e:#}"));
+            return problems;
+        }
+    };
+    for rule in catalogue.rules().iter().filter(|r| r.enabled) {
+        for (i, ex) in rule.examples.iter().enumerate() {
+            if !fires(&engine, &rule.id, ex.path(), ex.text()) {
+                problems.push(format!(
+                    "{}: example {} does not raise the rule",
+                    rule.id,
+                    i + 1
+                ));
+            }
+        }
+        for (i, ex) in rule.negative_examples.iter().enumerate() {
+            if fires(&engine, &rule.id, ex.path(), ex.text()) {
+                problems.push(format!(
+                    "{}: negative example {} raises the rule",
+                    rule.id,
+                    i + 1
+                ));
+            }
+        }
+    }
+    problems
+}
+
+fn fires(engine: &Engine, id: &str, path: &str, text: &str) -> bool {
+    let item = Item::new(
+        Provenance::File {
+            path: path.to_string(),
+        },
+        text.as_bytes().to_vec(),
+    );
+    let mut sink = Sink::default();
+    engine.scan(&item, &mut sink);
+    sink.findings.iter().any(|f| f.rule_id == id)
+}
+
+fn metadata_problems(rule: &Rule, problems: &mut Vec<String>) {
+    let id = &rule.id;
+    let valid_id = id.len() >= 6
+        && id.starts_with("NHI")
+        && id[3..].chars().all(|c| c.is_ascii_digit());
+    if !valid_id {
+        problems.push(format!("{id}: id must be NHI followed by digits"));
+    }
+    if rule.name == rule.id
+        || rule.name.is_empty()
+        || !rule
+            .name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        problems.push(format!("{id}: name must be kebab-case and differ from the id"));
+    }
+    for (field, value) in [
+        ("short_description", &rule.short_description),
+        ("full_description", &rule.full_description),
+        ("help", &rule.help),
+        ("fix", &rule.fix),
+    ] {
+        if value.trim().is_empty() {
+            problems.push(format!("{id}: {field} is empty"));
+        }
+    }
+    if rule.examples.is_empty() {
+        problems.push(format!("{id}: has no examples"));
+    }
+    if rule.negative_examples.is_empty() {
+        problems.push(format!("{id}: has no negative examples"));
+    }
+    if rule.pattern.is_some() && rule.keywords.is_empty() {
+        problems.push(format!(
+            "{id}: a regex rule needs keywords for the prefilter"
+        ));
+    }
+    for ex in rule.examples.iter().chain(&rule.negative_examples) {
+        if ex.text().is_empty() {
+            problems.push(format!("{id}: an example is empty"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_catalogue_passes_its_own_check() {
+        let c = Catalogue::embedded().unwrap();
+        let problems = check(&c);
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn a_broken_example_is_reported() {
+        let mut c = Catalogue::default();
+        c.add_file(
+            "t.yaml",
+            r#"
+rules:
+  - id: NHI9001
+    name: test-rule
+    severity: high
+    confidence: high
+    short_description: s
+    full_description: f
+    help: h
+    fix: x
+    pattern: 'tok_[a-z]{8}'
+    keywords: [tok_]
+    examples: ["no token here"]
+    negative_examples: ["tok_abcdefgh"]
+"#,
+        )
+        .unwrap();
+        let p = check(&c);
+        assert_eq!(p.len(), 2, "{p:?}");
+    }
+}

@@ -1,0 +1,234 @@
+//! The working tree: a parallel, .gitignore-aware walk that reads hidden files
+//! (`.github/`, `.env*` — leaks live there) but never `.git/`, never follows
+//! symlinks, and skips binaries and oversized files with a notice.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _, Result};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use ignore::{WalkBuilder, WalkState};
+
+use super::Event;
+use crate::detect::{Notice, NoticeKind};
+use crate::item::{Item, Provenance};
+
+/// How many leading bytes are sniffed for a NUL to call a file binary.
+const BINARY_SNIFF: usize = 8192;
+
+#[derive(Debug, Clone)]
+pub struct WalkOptions {
+    /// Files or directories to scan.
+    pub roots: Vec<PathBuf>,
+    /// Paths in findings are relative to this directory.
+    pub base: PathBuf,
+    pub no_ignore: bool,
+    pub excludes: Vec<String>,
+    pub max_file_size: u64,
+    pub threads: usize,
+}
+
+/// Compile `--exclude` globs. A glob without `/` matches a name at any depth
+/// (as in .gitignore); `dir/**` also prunes `dir` itself.
+pub fn exclude_set(globs: &[String]) -> Result<GlobSet> {
+    let mut b = GlobSetBuilder::new();
+    for g in globs {
+        let g = g.trim_start_matches("./").trim_end_matches('/');
+        let mut forms = vec![g.to_string()];
+        if !g.contains('/') {
+            forms.push(format!("**/{g}"));
+        }
+        if let Some(prefix) = g.strip_suffix("/**") {
+            forms.push(prefix.to_string());
+        }
+        for f in forms {
+            b.add(Glob::new(&f).with_context(|| format!("invalid --exclude glob {g:?}"))?);
+        }
+    }
+    Ok(b.build()?)
+}
+
+/// The `/`-separated path of `path` relative to `base` (or `path` itself).
+pub fn relative(base: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(base).unwrap_or(path);
+    let s = rel.to_string_lossy().replace('\\', "/");
+    let s = s.trim_start_matches("./").to_string();
+    if s.is_empty() {
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    } else {
+        s
+    }
+}
+
+/// Walk the roots in parallel. `make_visitor` is called once per worker
+/// thread; the visitor it returns receives that thread's events.
+pub fn walk<F, V>(opts: &WalkOptions, make_visitor: F) -> Result<()>
+where
+    F: Fn() -> V + Sync,
+    V: FnMut(Event) + Send,
+{
+    for root in &opts.roots {
+        if let Err(e) = std::fs::metadata(root) {
+            bail!("cannot read {}: {e}", root.display());
+        }
+        if root.is_dir() {
+            std::fs::read_dir(root).with_context(|| format!("cannot read {}", root.display()))?;
+        }
+    }
+    let excludes = exclude_set(&opts.excludes)?;
+    let mut builder = WalkBuilder::new(&opts.roots[0]);
+    for r in &opts.roots[1..] {
+        builder.add(r);
+    }
+    let base = opts.base.clone();
+    let filter_excludes = excludes.clone();
+    builder
+        .hidden(false)
+        .follow_links(false)
+        .git_ignore(!opts.no_ignore)
+        .git_global(!opts.no_ignore)
+        .git_exclude(!opts.no_ignore)
+        .ignore(!opts.no_ignore)
+        .parents(!opts.no_ignore)
+        // Honour .gitignore even outside a git checkout (an exported tree, a tarball).
+        .require_git(false)
+        .threads(opts.threads)
+        .filter_entry(move |e| {
+            if e.file_name() == ".git" && e.file_type().is_some_and(|t| t.is_dir()) {
+                return false;
+            }
+            let rel = relative(&base, e.path());
+            !filter_excludes.is_match(&rel)
+        });
+    let max = opts.max_file_size;
+    builder.build_parallel().run(|| {
+        let mut visit = make_visitor();
+        let base = opts.base.clone();
+        Box::new(move |entry| {
+            match entry {
+                Ok(entry) => {
+                    if let Some(ev) = read_entry(&base, &entry, max) {
+                        visit(ev);
+                    }
+                }
+                Err(err) => visit(Event::Notice(walk_error(&base, err))),
+            }
+            WalkState::Continue
+        })
+    });
+    Ok(())
+}
+
+fn notice(kind: NoticeKind, path: String, message: impl Into<String>) -> Event {
+    Event::Notice(Notice {
+        kind,
+        path,
+        message: message.into(),
+    })
+}
+
+fn walk_error(base: &Path, err: ignore::Error) -> Notice {
+    // A walk error is about one path (unreadable folder, loop); keep going.
+    let path = match &err {
+        ignore::Error::WithPath { path, .. } => relative(base, path),
+        _ => String::new(),
+    };
+    let message = match &err {
+        ignore::Error::WithPath { err, .. } => err.to_string(),
+        e => e.to_string(),
+    };
+    Notice {
+        kind: NoticeKind::Error,
+        path,
+        message,
+    }
+}
+
+fn read_entry(base: &Path, entry: &ignore::DirEntry, max: u64) -> Option<Event> {
+    let ft = entry.file_type()?;
+    if ft.is_dir() {
+        return None;
+    }
+    let rel = relative(base, entry.path());
+    if ft.is_symlink() {
+        return Some(notice(
+            NoticeKind::Skipped,
+            rel,
+            "symbolic link not followed",
+        ));
+    }
+    if !ft.is_file() {
+        return Some(notice(
+            NoticeKind::Skipped,
+            rel,
+            "not a regular file (FIFO, socket or device)",
+        ));
+    }
+    let meta = match entry.metadata() {
+        Ok(m) => m,
+        Err(e) => return Some(notice(NoticeKind::Error, rel, e.to_string())),
+    };
+    if meta.len() > max {
+        return Some(notice(
+            NoticeKind::Skipped,
+            rel,
+            format!(
+                "{} bytes is over --max-file-size ({max} bytes)",
+                meta.len()
+            ),
+        ));
+    }
+    match read_file(entry.path(), max) {
+        Ok(Some(data)) => Some(Event::Item(Item::new(Provenance::File { path: rel }, data))),
+        Ok(None) => Some(notice(NoticeKind::Skipped, rel, "binary file")),
+        Err(e) => Some(notice(NoticeKind::Error, rel, format!("cannot read: {e}"))),
+    }
+}
+
+/// Read a file, at most `max` bytes (a file that grew since its metadata was
+/// read is cut there). None when it is binary.
+pub fn read_file(path: &Path, max: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let file = File::open(path)?;
+    let mut data = Vec::new();
+    file.take(max).read_to_end(&mut data)?;
+    if is_binary(&data) {
+        return Ok(None);
+    }
+    Ok(Some(data))
+}
+
+/// A NUL byte in the first 8 KiB marks a binary file (as git and ripgrep judge).
+pub fn is_binary(data: &[u8]) -> bool {
+    memchr::memchr(0, &data[..data.len().min(BINARY_SNIFF)]).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excludes_match_names_anywhere_and_prune_dirs() {
+        let set = exclude_set(&["fixtures/**".into(), "*.min.js".into(), "vendor/".into()]).unwrap();
+        assert!(set.is_match("fixtures"));
+        assert!(set.is_match("fixtures/a/b.txt"));
+        assert!(set.is_match("web/app.min.js"));
+        assert!(set.is_match("vendor"));
+        assert!(set.is_match("a/vendor"));
+        assert!(!set.is_match("src/main.rs"));
+    }
+
+    #[test]
+    fn relative_paths_use_slashes() {
+        assert_eq!(relative(Path::new("/r"), Path::new("/r/a/b.txt")), "a/b.txt");
+        assert_eq!(relative(Path::new("."), Path::new("./x")), "x");
+    }
+
+    #[test]
+    fn nul_means_binary() {
+        assert!(is_binary(b"ab\0c"));
+        assert!(!is_binary(b"abc"));
+    }
+}
