@@ -24,7 +24,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan files (and optionally git history) for leaked credentials and weak posture.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Work with the rule catalogue.
     Rules {
         #[command(subcommand)]
@@ -39,8 +39,11 @@ pub enum RulesCommand {
         #[command(flatten)]
         catalogue: CatalogueArgs,
         /// Print JSON instead of a table.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "markdown")]
         json: bool,
+        /// Print a Markdown table (the README's rule catalogue).
+        #[arg(long)]
+        markdown: bool,
     },
     /// Check the catalogue: metadata, patterns, and every example and negative example.
     Check {

@@ -41,7 +41,9 @@ impl Config {
             Err(e) if optional && e.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(Config::default())
             }
-            Err(e) => return Err(e).with_context(|| format!("cannot read config {}", path.display())),
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot read config {}", path.display()))
+            }
         };
         toml::from_str(&text).with_context(|| format!("config {}", path.display()))
     }
@@ -60,7 +62,8 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         "g" | "gb" | "gib" => 1 << 30,
         other => return Err(format!("unknown size unit {other:?} in {s:?}")),
     };
-    n.checked_mul(mult).ok_or_else(|| format!("size {s:?} is too large"))
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("size {s:?} is too large"))
 }
 
 #[cfg(test)]

@@ -3,7 +3,33 @@
 
 use std::fmt::Write;
 
-use crate::rules::Rule;
+use crate::rules::{Catalogue, Rule};
+
+/// The README's rule catalogue: one row per rule.
+pub fn catalogue_table(c: &Catalogue) -> String {
+    let mut s = String::from(
+        "| ID | Name | Severity | Languages / files | What it finds |\n|---|---|---|---|---|\n",
+    );
+    let mut rules: Vec<&Rule> = c.rules().iter().collect();
+    rules.sort_by(|a, b| a.id.cmp(&b.id));
+    for r in rules {
+        let langs = if r.languages.is_empty() {
+            "any text".to_string()
+        } else {
+            r.languages.join(", ")
+        };
+        let _ = writeln!(
+            s,
+            "| [{id}](docs/rules/{id}.md) | `{}` | {} | {} | {} |",
+            r.name,
+            r.severity,
+            langs,
+            r.short_description.replace('|', "\\|"),
+            id = r.id
+        );
+    }
+    s
+}
 
 pub fn rule_markdown(r: &Rule) -> String {
     let mut s = String::new();

@@ -225,7 +225,10 @@ pub fn fingerprint(rule_id: &str, content: &[u8], path: &str) -> String {
 /// Normalise code for a content fingerprint: whitespace runs fold to one space.
 pub fn normalise(content: &[u8]) -> Vec<u8> {
     let s = String::from_utf8_lossy(content);
-    s.split_whitespace().collect::<Vec<_>>().join(" ").into_bytes()
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .into_bytes()
 }
 
 /// A printable stand-in for a secret: at most its first 4 characters and its length.

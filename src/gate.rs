@@ -108,7 +108,11 @@ impl Baseline {
         let b: Baseline = serde_json::from_str(&text)
             .with_context(|| format!("baseline {} is not a nhiscan baseline", path.display()))?;
         if b.version != 1 {
-            bail!("baseline {}: unsupported version {}", path.display(), b.version);
+            bail!(
+                "baseline {}: unsupported version {}",
+                path.display(),
+                b.version
+            );
         }
         Ok(b)
     }
@@ -122,7 +126,11 @@ impl Baseline {
 
     /// Remove baselined findings; returns how many were removed.
     pub fn filter(&self, findings: &mut Vec<Finding>) -> usize {
-        let known: BTreeSet<&str> = self.findings.iter().map(|e| e.fingerprint.as_str()).collect();
+        let known: BTreeSet<&str> = self
+            .findings
+            .iter()
+            .map(|e| e.fingerprint.as_str())
+            .collect();
         let before = findings.len();
         findings.retain(|f| !known.contains(f.fingerprint.as_str()));
         before - findings.len()
@@ -136,7 +144,10 @@ mod tests {
     #[test]
     fn inline_markers() {
         assert!(inline_ignored(b"secret = 'x' # nhiscan:ignore", "NHI101"));
-        assert!(inline_ignored(b"x # nhiscan:ignore[NHI101, NHI199]", "NHI199"));
+        assert!(inline_ignored(
+            b"x # nhiscan:ignore[NHI101, NHI199]",
+            "NHI199"
+        ));
         assert!(!inline_ignored(b"x # nhiscan:ignore[NHI101]", "NHI199"));
         assert!(inline_ignored(b"x // gitleaks:allow", "NHI150"));
         assert!(inline_ignored(b"x # pragma: allowlist secret", "NHI150"));

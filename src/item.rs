@@ -175,7 +175,12 @@ mod tests {
     use super::*;
 
     fn item(s: &str) -> Item {
-        Item::new(Provenance::File { path: "a.txt".into() }, s.as_bytes().to_vec())
+        Item::new(
+            Provenance::File {
+                path: "a.txt".into(),
+            },
+            s.as_bytes().to_vec(),
+        )
     }
 
     #[test]

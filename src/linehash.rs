@@ -29,16 +29,17 @@ pub fn line_hashes(data: &[u8]) -> Vec<String> {
     let mut counts: HashMap<u64, u32> = HashMap::new();
     let mut out: Vec<String> = Vec::new();
 
-    let mut emit = |line_at: &mut [usize; BLOCK], index: usize, hash: u64, out: &mut Vec<String>| {
-        let n = counts.entry(hash).or_insert(0);
-        *n += 1;
-        let line = line_at[index];
-        if out.len() < line {
-            out.resize(line, String::new());
-        }
-        out[line - 1] = format!("{hash:x}:{n}");
-        line_at[index] = 0;
-    };
+    let mut emit =
+        |line_at: &mut [usize; BLOCK], index: usize, hash: u64, out: &mut Vec<String>| {
+            let n = counts.entry(hash).or_insert(0);
+            *n += 1;
+            let line = line_at[index];
+            if out.len() < line {
+                out.resize(line, String::new());
+            }
+            out[line - 1] = format!("{hash:x}:{n}");
+            line_at[index] = 0;
+        };
     let update = |c: u64, window: &mut [u64; BLOCK], index: &mut usize, hash: &mut u64| {
         let begin = window[*index];
         window[*index] = c;
@@ -49,7 +50,10 @@ pub fn line_hashes(data: &[u8]) -> Vec<String> {
         *index = (*index + 1) % BLOCK;
     };
 
-    let units = text.encode_utf16().map(u64::from).chain(std::iter::once(EOF_UNIT));
+    let units = text
+        .encode_utf16()
+        .map(u64::from)
+        .chain(std::iter::once(EOF_UNIT));
     for mut c in units {
         if c == b' ' as u64 || c == b'\t' as u64 || (prev_cr && c == b'\n' as u64) {
             prev_cr = false;

@@ -91,7 +91,11 @@ impl Settings {
     }
 
     pub fn engine(&self) -> Result<Engine> {
-        Engine::new(self.catalogue.clone(), self.options.clone(), detect::registry())
+        Engine::new(
+            self.catalogue.clone(),
+            self.options.clone(),
+            detect::registry(),
+        )
     }
 
     fn color(&self) -> bool {
@@ -134,8 +138,16 @@ pub fn finish(
     let mut stats = Stats {
         items_scanned: counters.items.load(Ordering::Relaxed),
         bytes_scanned: counters.bytes.load(Ordering::Relaxed),
-        skipped: sink.notices.iter().filter(|n| n.kind == NoticeKind::Skipped).count() as u64,
-        errors: sink.notices.iter().filter(|n| n.kind == NoticeKind::Error).count() as u64,
+        skipped: sink
+            .notices
+            .iter()
+            .filter(|n| n.kind == NoticeKind::Skipped)
+            .count() as u64,
+        errors: sink
+            .notices
+            .iter()
+            .filter(|n| n.kind == NoticeKind::Error)
+            .count() as u64,
         suppressed_inline: counters.suppressed_inline.load(Ordering::Relaxed),
         ..Stats::default()
     };
@@ -178,7 +190,11 @@ pub fn finish(
         }
     }
     if settings.output.write_baseline.is_some() {
-        return Ok(if incomplete { gate::exit::INCOMPLETE } else { gate::exit::CLEAN });
+        return Ok(if incomplete {
+            gate::exit::INCOMPLETE
+        } else {
+            gate::exit::CLEAN
+        });
     }
     Ok(gate::exit_code(findings, settings.fail_on, incomplete))
 }

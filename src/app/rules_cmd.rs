@@ -16,9 +16,15 @@ fn load(args: &CatalogueArgs) -> Result<Catalogue> {
 
 pub fn run(cmd: RulesCommand) -> Result<u8> {
     match cmd {
-        RulesCommand::List { catalogue, json } => {
+        RulesCommand::List {
+            catalogue,
+            json,
+            markdown,
+        } => {
             let c = load(&catalogue)?;
-            if json {
+            if markdown {
+                print!("{}", crate::docs::catalogue_table(&c));
+            } else if json {
                 let rows: Vec<_> = c
                     .rules()
                     .iter()
@@ -58,7 +64,11 @@ pub fn run(cmd: RulesCommand) -> Result<u8> {
                 examples,
                 problems.len()
             );
-            Ok(if problems.is_empty() { exit::CLEAN } else { exit::FINDINGS })
+            Ok(if problems.is_empty() {
+                exit::CLEAN
+            } else {
+                exit::FINDINGS
+            })
         }
         RulesCommand::Explain { id, catalogue } => {
             let c = load(&catalogue)?;

@@ -28,7 +28,9 @@ pub struct Counters {
 /// is left. Every source (working tree, history, index) goes through here.
 pub fn process_item(engine: &Engine, item: &Item, sink: &mut Sink, counters: &Counters) {
     counters.items.fetch_add(1, Ordering::Relaxed);
-    counters.bytes.fetch_add(item.data.len() as u64, Ordering::Relaxed);
+    counters
+        .bytes
+        .fetch_add(item.data.len() as u64, Ordering::Relaxed);
     let start = sink.findings.len();
     engine.scan(item, sink);
     if sink.findings.len() == start {
@@ -36,7 +38,9 @@ pub fn process_item(engine: &Engine, item: &Item, sink: &mut Sink, counters: &Co
     }
     let mut fresh = sink.findings.split_off(start);
     let before = fresh.len();
-    fresh.retain(|f| !gate::inline_ignored(item.line_bytes(f.location.region.start_line), &f.rule_id));
+    fresh.retain(|f| {
+        !gate::inline_ignored(item.line_bytes(f.location.region.start_line), &f.rule_id)
+    });
     counters
         .suppressed_inline
         .fetch_add((before - fresh.len()) as u64, Ordering::Relaxed);

@@ -135,7 +135,9 @@ impl Draft {
         self
     }
     pub fn property(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
-        self.finding.properties.insert(key.to_string(), value.into());
+        self.finding
+            .properties
+            .insert(key.to_string(), value.into());
         self
     }
     /// Replace the snippet (already redacted by the caller).

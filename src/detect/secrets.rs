@@ -30,7 +30,8 @@ impl RegexRule {
         let pair = match &rule.pair {
             Some(p) => Some((
                 p.name.clone(),
-                Regex::new(&p.pattern).with_context(|| format!("rule {}: pair pattern", rule.id))?,
+                Regex::new(&p.pattern)
+                    .with_context(|| format!("rule {}: pair pattern", rule.id))?,
                 p.lines,
             )),
             None => None,
@@ -73,7 +74,10 @@ impl RegexRule {
             if self.placeholder_filter && filters::is_placeholder(bytes) {
                 continue;
             }
-            if self.min_entropy.is_some_and(|min| filters::entropy(bytes) < min) {
+            if self
+                .min_entropy
+                .is_some_and(|min| filters::entropy(bytes) < min)
+            {
                 continue;
             }
             v.push((whole.range(), secret.range()));
@@ -108,17 +112,26 @@ impl RegexRule {
 
 /// Run the prefiltered regex rules over one item. Where a specific rule and a
 /// generic one (tag `generic`) find the same secret, only the specific one reports.
-pub fn run<'a>(rules: impl Iterator<Item = &'a RegexRule>, item: &Item, ctx: &Context, out: &mut Sink) {
+pub fn run<'a>(
+    rules: impl Iterator<Item = &'a RegexRule>,
+    item: &Item,
+    ctx: &Context,
+    out: &mut Sink,
+) {
     let mut found: Vec<(Finding, Range<usize>, bool)> = Vec::new();
     for rule in rules {
         for (whole, secret) in rule.candidates(item) {
             let bytes = &item.data[secret.clone()];
-            let Some(draft) = ctx.finding(&rule.id, item, whole.clone(), bytes, Some(secret.clone()))
+            let Some(draft) =
+                ctx.finding(&rule.id, item, whole.clone(), bytes, Some(secret.clone()))
             else {
                 continue;
             };
             let shown = redact(&String::from_utf8_lossy(bytes));
-            let rule_meta = ctx.catalogue.get(&rule.id).expect("compiled from catalogue");
+            let rule_meta = ctx
+                .catalogue
+                .get(&rule.id)
+                .expect("compiled from catalogue");
             let mut draft = draft
                 .message(format!("{}: {shown}", rule_meta.short_description))
                 .property("secret_length", bytes.len());

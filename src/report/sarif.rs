@@ -25,14 +25,23 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 }
 
 pub fn build(report: &Report) -> Value {
-    let rules: Vec<&Rule> = report.catalogue.rules().iter().filter(|r| r.enabled).collect();
+    let rules: Vec<&Rule> = report
+        .catalogue
+        .rules()
+        .iter()
+        .filter(|r| r.enabled)
+        .collect();
     let rule_values: Vec<Value> = rules.iter().map(|r| rule(r)).collect();
 
     // Deterministic truncation: most severe first, then report order.
     let mut chosen: Vec<&Finding> = report.findings.iter().collect();
     let truncated = chosen.len() > MAX_RESULTS;
     if truncated {
-        chosen.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.sort_key().cmp(&b.sort_key())));
+        chosen.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then(a.sort_key().cmp(&b.sort_key()))
+        });
         chosen.truncate(MAX_RESULTS);
         chosen.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     }
@@ -93,7 +102,10 @@ fn rule(r: &Rule) -> Value {
     props.insert("problem.severity".into(), json!(r.severity.sarif_level()));
     // security-severity must lie in (0, 10]; info rules carry none.
     if r.severity != Severity::Info {
-        props.insert("security-severity".into(), json!(r.severity.security_severity()));
+        props.insert(
+            "security-severity".into(),
+            json!(r.severity.security_severity()),
+        );
     }
     json!({
         "id": r.id,
@@ -127,9 +139,18 @@ fn uri(path: &str) -> String {
     let mut s = String::with_capacity(path.len());
     for b in path.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' | b'@' | b'+' | b',' | b'=' => {
-                s.push(b as char)
-            }
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'/'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'~'
+            | b'@'
+            | b'+'
+            | b','
+            | b'=' => s.push(b as char),
             _ => s.push_str(&format!("%{b:02X}")),
         }
     }
@@ -141,7 +162,11 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     props.insert("severity".into(), json!(f.severity));
     props.insert("confidence".into(), json!(f.confidence));
     match &f.origin {
-        Origin::Git { commit, author_time, at_head } => {
+        Origin::Git {
+            commit,
+            author_time,
+            at_head,
+        } => {
             props.insert("commit".into(), json!(commit));
             props.insert("commitTime".into(), json!(author_time));
             if let Some(h) = at_head {
@@ -161,10 +186,12 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     }
     // When the content was not at hand, derive a stable stand-in from our own
     // content fingerprint so code scanning still tracks the alert.
-    let line_hash = f
-        .line_hash
-        .clone()
-        .unwrap_or_else(|| format!("{}:1", &f.fingerprint[f.fingerprint.len().saturating_sub(16)..]));
+    let line_hash = f.line_hash.clone().unwrap_or_else(|| {
+        format!(
+            "{}:1",
+            &f.fingerprint[f.fingerprint.len().saturating_sub(16)..]
+        )
+    });
     let mut v = json!({
         "ruleId": f.rule_id,
         "level": f.severity.sarif_level(),
@@ -207,6 +234,9 @@ mod tests {
     fn uris_are_relative_and_encoded() {
         assert_eq!(uri("src/a b.py"), "src/a%20b.py");
         assert_eq!(uri("dir/x#y.txt"), "dir/x%23y.txt");
-        assert_eq!(uri("login.example.com/.well-known/openid-configuration"), "login.example.com/.well-known/openid-configuration");
+        assert_eq!(
+            uri("login.example.com/.well-known/openid-configuration"),
+            "login.example.com/.well-known/openid-configuration"
+        );
     }
 }

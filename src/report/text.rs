@@ -86,7 +86,10 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             writeln!(
                 out,
                 "  related: {}:{}:{} {}",
-                rel.location.path, rel.location.region.start_line, rel.location.region.start_column, rel.message
+                rel.location.path,
+                rel.location.region.start_line,
+                rel.location.region.start_column,
+                rel.message
             )?;
         }
         if let Some(rule) = report.catalogue.get(&f.rule_id) {
@@ -131,8 +134,16 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             s.suppressed_inline, s.suppressed_baseline
         )?;
     }
-    let skipped = report.notices.iter().filter(|n| n.kind == NoticeKind::Skipped).count();
-    let errors = report.notices.iter().filter(|n| n.kind == NoticeKind::Error).count();
+    let skipped = report
+        .notices
+        .iter()
+        .filter(|n| n.kind == NoticeKind::Skipped)
+        .count();
+    let errors = report
+        .notices
+        .iter()
+        .filter(|n| n.kind == NoticeKind::Error)
+        .count();
     if skipped + errors > 0 {
         writeln!(
             out,

@@ -56,9 +56,8 @@ fn fires(engine: &Engine, id: &str, path: &str, text: &str) -> bool {
 
 fn metadata_problems(rule: &Rule, problems: &mut Vec<String>) {
     let id = &rule.id;
-    let valid_id = id.len() >= 6
-        && id.starts_with("NHI")
-        && id[3..].chars().all(|c| c.is_ascii_digit());
+    let valid_id =
+        id.len() >= 6 && id.starts_with("NHI") && id[3..].chars().all(|c| c.is_ascii_digit());
     if !valid_id {
         problems.push(format!("{id}: id must be NHI followed by digits"));
     }
@@ -69,7 +68,9 @@ fn metadata_problems(rule: &Rule, problems: &mut Vec<String>) {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     {
-        problems.push(format!("{id}: name must be kebab-case and differ from the id"));
+        problems.push(format!(
+            "{id}: name must be kebab-case and differ from the id"
+        ));
     }
     for (field, value) in [
         ("short_description", &rule.short_description),

@@ -175,10 +175,7 @@ fn read_entry(base: &Path, entry: &ignore::DirEntry, max: u64) -> Option<Event> 
         return Some(notice(
             NoticeKind::Skipped,
             rel,
-            format!(
-                "{} bytes is over --max-file-size ({max} bytes)",
-                meta.len()
-            ),
+            format!("{} bytes is over --max-file-size ({max} bytes)", meta.len()),
         ));
     }
     match read_file(entry.path(), max) {
@@ -211,7 +208,8 @@ mod tests {
 
     #[test]
     fn excludes_match_names_anywhere_and_prune_dirs() {
-        let set = exclude_set(&["fixtures/**".into(), "*.min.js".into(), "vendor/".into()]).unwrap();
+        let set =
+            exclude_set(&["fixtures/**".into(), "*.min.js".into(), "vendor/".into()]).unwrap();
         assert!(set.is_match("fixtures"));
         assert!(set.is_match("fixtures/a/b.txt"));
         assert!(set.is_match("web/app.min.js"));
@@ -222,7 +220,10 @@ mod tests {
 
     #[test]
     fn relative_paths_use_slashes() {
-        assert_eq!(relative(Path::new("/r"), Path::new("/r/a/b.txt")), "a/b.txt");
+        assert_eq!(
+            relative(Path::new("/r"), Path::new("/r/a/b.txt")),
+            "a/b.txt"
+        );
         assert_eq!(relative(Path::new("."), Path::new("./x")), "x");
     }
 

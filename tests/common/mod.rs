@@ -1,0 +1,69 @@
+//! Shared helpers for CLI tests: run the real binary, check SARIF with the
+//! shared checker. Each test file uses a subset, hence the allow.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// What one run of the binary produced.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_nhiscan"))
+}
+
+/// Run nhiscan with `args` in `cwd`, with no colour and no stdin.
+pub fn run_in(cwd: &Path, args: &[&str]) -> Run {
+    let out = bin()
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run nhiscan");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+pub fn run(args: &[&str]) -> Run {
+    run_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
+}
+
+/// Absolute path of a file or folder under fixtures/.
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel)
+}
+
+/// Run ../shared/tools/sarif-check on `sarif` (with `--repo repo`) and assert it finds no problem.
+pub fn assert_sarif_valid(sarif: &Path, repo: Option<&Path>) {
+    let checker = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/sarif-check");
+    assert!(checker.exists(), "missing {}", checker.display());
+    let mut cmd = Command::new("python3");
+    cmd.arg(&checker).arg(sarif);
+    if let Some(r) = repo {
+        cmd.arg("--repo").arg(r);
+    }
+    let out = cmd.output().expect("run sarif-check");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "sarif-check failed:\n{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("sarif-check: 0 problems"), "{text}");
+}
+
+/// Parse a JSON report written by `--format json`.
+pub fn json(stdout: &str) -> serde_json::Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
+}
