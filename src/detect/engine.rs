@@ -86,6 +86,7 @@ impl Engine {
 
     /// Run every rule and detector that applies to `item`.
     pub fn scan(&self, item: &Item, out: &mut Sink) {
+        let first_new = out.findings.len();
         let mut rule_hit = vec![false; self.regex_rules.len()];
         let mut det_hit = vec![false; self.detectors.len()];
         for m in self.prefilter.find_overlapping_iter(&item.data) {
@@ -112,5 +113,6 @@ impl Engine {
                 d.detect(item, &ctx, out);
             }
         }
+        super::overlap::settle(&mut out.findings, first_new, &self.catalogue);
     }
 }

@@ -2,9 +2,13 @@
 //! runs one keyword prefilter (Aho-Corasick) over each item, then only the
 //! regex rules and structured detectors whose keywords occurred.
 
+pub mod checksum;
 pub mod engine;
 pub mod filters;
+pub mod keyfiles;
+pub mod overlap;
 pub mod secrets;
+pub mod spanned_json;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -52,7 +56,7 @@ pub trait Detector: Send + Sync {
 
 /// Every structured detector, in one list.
 pub fn registry() -> Vec<Box<dyn Detector>> {
-    vec![]
+    vec![Box::new(keyfiles::KeyFiles)]
 }
 
 /// What a detector may read while it works.

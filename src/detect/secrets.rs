@@ -1,5 +1,6 @@
 //! Regex rules from the catalogue: pattern → secret group → entropy and
-//! placeholder filters → optional pairing with a nearby identifier.
+//! placeholder filters → optional checksum → optional pairing with a nearby
+//! identifier (required for some rules).
 
 use std::ops::Range;
 
@@ -7,10 +8,10 @@ use anyhow::{Context as _, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::bytes::Regex;
 
-use super::{filters, Context, Sink};
-use crate::finding::{redact, Finding, Location};
+use super::{checksum, filters, Context, Sink};
+use crate::finding::{redact, Confidence, Location};
 use crate::item::Item;
-use crate::rules::Rule;
+use crate::rules::{Checksum, Rule};
 
 pub struct RegexRule {
     id: String,
@@ -18,8 +19,9 @@ pub struct RegexRule {
     regex: Regex,
     min_entropy: Option<f64>,
     placeholder_filter: bool,
-    generic: bool,
+    checksum: Option<Checksum>,
     pair: Option<(String, Regex, u32)>,
+    pair_required: bool,
     paths: Option<GlobSet>,
 }
 
@@ -51,8 +53,9 @@ impl RegexRule {
             regex,
             min_entropy: rule.min_entropy,
             placeholder_filter: rule.placeholder_filter,
-            generic: rule.tags.iter().any(|t| t == "generic"),
+            checksum: rule.checksum,
             pair,
+            pair_required: rule.pair.as_ref().is_some_and(|p| p.required),
             paths,
         })
     }
@@ -94,7 +97,7 @@ impl RegexRule {
         for l in first..=last {
             let bytes = idx.line(&item.data, l);
             if let Some(caps) = re.captures(bytes) {
-                let m = caps.name("id").or_else(|| caps.get(0))?;
+                let m = id_group(re, &caps)?;
                 let base = bytes.as_ptr() as usize - item.data.as_ptr() as usize;
                 let region = item.region(base + m.start(), base + m.end());
                 return Some((
@@ -110,15 +113,29 @@ impl RegexRule {
     }
 }
 
-/// Run the prefiltered regex rules over one item. Where a specific rule and a
-/// generic one (tag `generic`) find the same secret, only the specific one reports.
+/// The identifier in a pair match: the group `id`, else the first group whose
+/// name starts with `id` that took part (alternatives cannot share a name),
+/// else the whole match.
+fn id_group<'h>(re: &Regex, caps: &regex::bytes::Captures<'h>) -> Option<regex::bytes::Match<'h>> {
+    caps.name("id")
+        .or_else(|| {
+            re.capture_names()
+                .flatten()
+                .filter(|n| n.starts_with("id"))
+                .find_map(|n| caps.name(n))
+        })
+        .or_else(|| caps.get(0))
+}
+
+/// Run the prefiltered regex rules over one item. Overlaps between rules
+/// (a generic rule and a specific one on the same secret) are settled by the
+/// engine once every detector has run.
 pub fn run<'a>(
     rules: impl Iterator<Item = &'a RegexRule>,
     item: &Item,
     ctx: &Context,
     out: &mut Sink,
 ) {
-    let mut found: Vec<(Finding, Range<usize>, bool)> = Vec::new();
     for rule in rules {
         for (whole, secret) in rule.candidates(item) {
             let bytes = &item.data[secret.clone()];
@@ -127,41 +144,40 @@ pub fn run<'a>(
             else {
                 continue;
             };
+            let line = item.position(secret.start).line;
+            let pair = rule.find_pair(item, line);
+            if pair.is_none() && rule.pair_required {
+                continue;
+            }
             let shown = redact(&String::from_utf8_lossy(bytes));
             let rule_meta = ctx
                 .catalogue
                 .get(&rule.id)
                 .expect("compiled from catalogue");
+            let mut confidence = rule_meta.confidence;
             let mut draft = draft
                 .message(format!("{}: {shown}", rule_meta.short_description))
                 .property("secret_length", bytes.len());
-            let line = item.position(secret.start).line;
-            if let Some((name, loc)) = rule.find_pair(item, line) {
-                let conf = rule_meta.confidence.raised();
+            if let Some(kind) = rule.checksum {
+                let ok = checksum::valid(kind, bytes);
+                confidence = if ok {
+                    confidence.raised()
+                } else {
+                    Confidence::Low
+                };
+                draft = draft.property("checksum_valid", ok);
+            }
+            if let Some((name, loc)) = pair {
+                confidence = confidence.raised();
                 draft = draft
                     .message(format!(
                         "{}: {shown}, paired with a {name} at line {}",
                         rule_meta.short_description, loc.region.start_line
                     ))
-                    .confidence(conf)
                     .property("paired_with", name.clone())
                     .related(loc, format!("{name} used with this secret"));
             }
-            found.push((draft.build(), secret, rule.generic));
-        }
-    }
-    let specific: Vec<Range<usize>> = found
-        .iter()
-        .filter(|(_, _, generic)| !generic)
-        .map(|(_, s, _)| s.clone())
-        .collect();
-    for (f, secret, generic) in found {
-        let shadowed = generic
-            && specific
-                .iter()
-                .any(|s| s.start < secret.end && secret.start < s.end);
-        if !shadowed {
-            out.findings.push(f);
+            draft.confidence(confidence).emit(out);
         }
     }
 }

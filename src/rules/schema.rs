@@ -56,6 +56,10 @@ pub struct Rule {
     /// Regex rules: only items whose path matches one of these globs.
     #[serde(default)]
     pub paths: Vec<String>,
+    /// Regex rules: a checksum the secret carries; a valid one raises the
+    /// confidence, an invalid one lowers it to low (a made-up look-alike).
+    #[serde(default)]
+    pub checksum: Option<Checksum>,
 
     /// Texts the rule must fire on.
     pub examples: Vec<Example>,
@@ -85,6 +89,19 @@ pub struct Pair {
     /// How many lines above and below the secret to search (default 5).
     #[serde(default = "default_window")]
     pub lines: u32,
+    /// Report the secret only when the identifier is found (for secrets whose
+    /// format alone, such as 40 hex characters, is too common to stand alone).
+    #[serde(default)]
+    pub required: bool,
+}
+
+/// Checksums some vendors build into their tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Checksum {
+    /// GitHub's token format: the last 6 characters are the base62 CRC32 of
+    /// the random part between the `_` and them.
+    GithubCrc32,
 }
 
 fn default_window() -> u32 {
