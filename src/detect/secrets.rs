@@ -88,13 +88,19 @@ impl RegexRule {
         v
     }
 
-    /// The first identifier the pair pattern finds within the window around `line`.
+    /// The identifier the pair pattern finds nearest to `line` within the
+    /// window (the line itself, then one above, one below, two above …), so
+    /// two credential blocks close together each pair with their own id.
     fn find_pair(&self, item: &Item, line: u32) -> Option<(String, Location)> {
         let (name, re, window) = self.pair.as_ref()?;
         let idx = item.line_index();
-        let first = line.saturating_sub(*window).max(1);
-        let last = (line + window).min(idx.line_count() as u32);
-        for l in first..=last {
+        let count = idx.line_count() as u32;
+        let nearest_first = (0..=*window).flat_map(|d| {
+            let above = line.checked_sub(d).filter(|&l| l >= 1);
+            let below = (d > 0).then_some(line + d).filter(|&l| l <= count);
+            above.into_iter().chain(below)
+        });
+        for l in nearest_first {
             let bytes = idx.line(&item.data, l);
             if let Some(caps) = re.captures(bytes) {
                 let m = id_group(re, &caps)?;
