@@ -74,7 +74,10 @@ fn every_secret_rule_finds_its_positives_and_spares_its_negatives() {
 
     let manifest = std::fs::read_to_string(root.join("EXPECTED")).unwrap();
     let mut expected: BTreeSet<(String, u64)> = BTreeSet::new();
-    for l in manifest.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+    for l in manifest
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
         let (path, line) = l.rsplit_once(':').expect("path:line");
         expected.insert((path.to_string(), line.parse().expect("line number")));
     }
@@ -99,7 +102,9 @@ fn every_secret_rule_finds_its_positives_and_spares_its_negatives() {
             for &line in &want {
                 match found.get(&(path.clone(), line)) {
                     Some(rules) if rules.contains(rule) => t.found += 1,
-                    other => t.problems.push(format!("{path}:{line}: expected {rule}, got {other:?}")),
+                    other => t
+                        .problems
+                        .push(format!("{path}:{line}: expected {rule}, got {other:?}")),
                 }
             }
             for ((p, line), rules) in found.range((path.clone(), 0)..=(path.clone(), u64::MAX)) {
@@ -173,9 +178,7 @@ fn pairing_checksum_and_overlaps_are_reported_as_designed() {
     let at = |path: &str, line: u64| {
         findings
             .iter()
-            .find(|f| {
-                f["location"]["path"] == path && f["location"]["region"]["startLine"] == line
-            })
+            .find(|f| f["location"]["path"] == path && f["location"]["region"]["startLine"] == line)
             .unwrap_or_else(|| panic!("no finding at {path}:{line}"))
     };
     // Each AWS secret pairs with the nearest key id, not the first in the window.
@@ -194,10 +197,9 @@ fn pairing_checksum_and_overlaps_are_reported_as_designed() {
         .as_str()
         .unwrap()
         .contains("service account"));
-    assert!(!findings
-        .iter()
-        .any(|f| f["location"]["path"] == "gcp-service-account-key/positive.json"
-            && f["rule_id"] == "NHI150"));
+    assert!(!findings.iter().any(|f| f["location"]["path"]
+        == "gcp-service-account-key/positive.json"
+        && f["rule_id"] == "NHI150"));
 }
 
 #[test]

@@ -135,20 +135,27 @@ fn check_service_account(obj: &Node, item: &Item, ctx: &Context, out: &mut Sink)
     }
     let span = pk.key_span.start..pk.value.span.end;
     let secret = pk.value.span.start + 1..pk.value.span.end.saturating_sub(1);
-    let Some(mut draft) =
-        ctx.finding(GCP_SERVICE_ACCOUNT, item, span, pem.as_bytes(), Some(secret))
-    else {
+    let Some(mut draft) = ctx.finding(
+        GCP_SERVICE_ACCOUNT,
+        item,
+        span,
+        pem.as_bytes(),
+        Some(secret),
+    ) else {
         return;
     };
-    let email = obj.get("client_email").and_then(|m| Some((m, m.value.as_str()?)));
+    let email = obj
+        .get("client_email")
+        .and_then(|m| Some((m, m.value.as_str()?)));
     draft = draft.message(match email {
         Some((_, e)) => format!("Google Cloud service-account key for {e}"),
         None => "Google Cloud service-account key".to_string(),
     });
     if let Some((m, e)) = email {
-        draft = draft
-            .property("client_email", e)
-            .related(location(item, &m.value.span), "service account this key belongs to");
+        draft = draft.property("client_email", e).related(
+            location(item, &m.value.span),
+            "service account this key belongs to",
+        );
     }
     if let Some(project) = obj.get("project_id").and_then(|m| m.value.as_str()) {
         draft = draft.property("project_id", project);

@@ -7,38 +7,44 @@
 //! - a rule tagged `identifier` (an access-key id, harmless alone) yields when
 //!   another finding already names it as a related location (the secret
 //!   access key paired with that id).
+//!
+//! O(n log n) in the item's findings: a file with thousands of matches must
+//! not turn this into a quadratic pass.
 
 use crate::finding::{Finding, Location};
 use crate::rules::Catalogue;
+
+type Point = (u32, u32);
 
 /// Drop the findings of `findings[start..]` that other findings there cover.
 pub fn settle(findings: &mut Vec<Finding>, start: usize, catalogue: &Catalogue) {
     if findings.len() - start < 2 {
         return;
     }
+    let new = &findings[start..];
     let tagged = |f: &Finding, tag: &str| {
         catalogue
             .get(&f.rule_id)
             .is_some_and(|r| r.tags.iter().any(|t| t == tag))
     };
-    let new = &findings[start..];
+    let generic: Vec<bool> = new.iter().map(|f| tagged(f, "generic")).collect();
+    let identifier: Vec<bool> = new.iter().map(|f| tagged(f, "identifier")).collect();
+    if !generic.iter().chain(&identifier).any(|&b| b) {
+        return;
+    }
+    let specific = Spans::new(
+        new.iter()
+            .zip(&generic)
+            .filter(|(_, &g)| !g)
+            .map(|(f, _)| &f.location),
+    );
+    let cited = Spans::new(new.iter().flat_map(|f| &f.related).map(|r| &r.location));
     let drop: Vec<bool> = new
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            let others = new.iter().enumerate().filter(|&(j, _)| j != i);
-            if tagged(f, "generic") {
-                let covered = others.clone().any(|(_, g)| {
-                    !tagged(g, "generic") && overlaps(&f.location, &g.location)
-                });
-                if covered {
-                    return true;
-                }
-            }
-            tagged(f, "identifier")
-                && others
-                    .flat_map(|(_, g)| &g.related)
-                    .any(|r| overlaps(&f.location, &r.location))
+            (generic[i] && specific.overlaps(&f.location))
+                || (identifier[i] && cited.overlaps(&f.location))
         })
         .collect();
     let mut i = 0;
@@ -49,11 +55,51 @@ pub fn settle(findings: &mut Vec<Finding>, start: usize, catalogue: &Catalogue) 
     });
 }
 
-fn overlaps(a: &Location, b: &Location) -> bool {
-    let (ra, rb) = (&a.region, &b.region);
-    let a0 = (ra.start_line, ra.start_column);
-    let a1 = (ra.end_line, ra.end_column);
-    let b0 = (rb.start_line, rb.start_column);
-    let b1 = (rb.end_line, rb.end_column);
-    a.path == b.path && a0 < b1 && b0 < a1
+/// Regions sorted by start, with the running maximum of their ends, so "does
+/// any region overlap this one" is one binary search.
+struct Spans {
+    path: Option<String>,
+    starts: Vec<Point>,
+    max_end: Vec<Point>,
+}
+
+fn bounds(l: &Location) -> (Point, Point) {
+    let r = &l.region;
+    ((r.start_line, r.start_column), (r.end_line, r.end_column))
+}
+
+impl Spans {
+    fn new<'a>(locations: impl Iterator<Item = &'a Location>) -> Spans {
+        let mut path = None;
+        let mut v: Vec<(Point, Point)> = Vec::new();
+        for l in locations {
+            // One item, one path; a location elsewhere never overlaps.
+            if path.get_or_insert_with(|| l.path.clone()) == &l.path {
+                v.push(bounds(l));
+            }
+        }
+        v.sort_unstable();
+        let mut max_end = Vec::with_capacity(v.len());
+        let mut m = (0, 0);
+        for &(_, e) in &v {
+            m = m.max(e);
+            max_end.push(m);
+        }
+        Spans {
+            path,
+            starts: v.into_iter().map(|(s, _)| s).collect(),
+            max_end,
+        }
+    }
+
+    fn overlaps(&self, l: &Location) -> bool {
+        if self.path.as_deref() != Some(l.path.as_str()) {
+            return false;
+        }
+        let (s, e) = bounds(l);
+        // Regions starting before `e`; one of them overlaps iff the furthest
+        // end among them passes `s`.
+        let n = self.starts.partition_point(|&x| x < e);
+        n > 0 && self.max_end[n - 1] > s
+    }
 }

@@ -50,7 +50,11 @@ impl Node {
 
 /// Parse `data` as one JSON document (a leading UTF-8 BOM is allowed).
 pub fn parse(data: &[u8]) -> Option<Node> {
-    let start = if data.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let start = if data.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
     let mut p = Parser { data, pos: start };
     p.ws();
     let node = p.value(0)?;
