@@ -103,3 +103,43 @@ impl Spans {
         n > 0 && self.max_end[n - 1] > s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::item::Region;
+
+    fn loc(path: &str, a: (u32, u32), b: (u32, u32)) -> Location {
+        Location {
+            path: path.into(),
+            region: Region {
+                start_line: a.0,
+                start_column: a.1,
+                end_line: b.0,
+                end_column: b.1,
+            },
+        }
+    }
+
+    #[test]
+    fn overlap_is_found_by_any_earlier_region_reaching_past_the_start() {
+        let regions = [
+            loc("a", (1, 1), (9, 1)), // a long PEM block
+            loc("a", (3, 5), (3, 9)),
+            loc("a", (12, 1), (12, 30)),
+        ];
+        let s = Spans::new(regions.iter());
+        assert!(
+            s.overlaps(&loc("a", (5, 1), (5, 20))),
+            "inside the long block"
+        );
+        assert!(s.overlaps(&loc("a", (12, 29), (13, 1))));
+        assert!(!s.overlaps(&loc("a", (10, 1), (11, 40))), "between regions");
+        assert!(
+            !s.overlaps(&loc("a", (12, 30), (12, 40))),
+            "touching is not overlapping"
+        );
+        assert!(!s.overlaps(&loc("b", (5, 1), (5, 20))), "another file");
+        assert!(!Spans::new(std::iter::empty()).overlaps(&loc("a", (1, 1), (2, 1))));
+    }
+}

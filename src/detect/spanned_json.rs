@@ -262,4 +262,21 @@ mod tests {
         let ok = "[".repeat(50) + &"]".repeat(50);
         assert!(parse(ok.as_bytes()).is_some());
     }
+
+    #[test]
+    fn mangled_documents_never_panic() {
+        let base = br#"{"keys":[{"kty":"RSA","n":"0vx7\u00e9\ud83d\ude00","e":"AQAB","d":[1,-2.5e+3,true,false,null,{}]}]}"#;
+        // Every truncation, and every byte replaced by each structural byte.
+        for cut in 0..base.len() {
+            let _ = parse(&base[..cut]);
+        }
+        for i in 0..base.len() {
+            for b in [b'"', b'\\', b'{', b'}', b'[', b']', b':', b',', b'u', 0xFF] {
+                let mut m = base.to_vec();
+                m[i] = b;
+                let _ = parse(&m);
+            }
+        }
+        assert!(parse(base).is_some());
+    }
 }
