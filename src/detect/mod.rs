@@ -7,6 +7,8 @@ pub mod engine;
 pub mod filters;
 pub mod keyfiles;
 pub mod overlap;
+pub mod jwt;
+pub mod registrations;
 pub mod secrets;
 pub mod spanned_json;
 
@@ -56,7 +58,11 @@ pub trait Detector: Send + Sync {
 
 /// Every structured detector, in one list.
 pub fn registry() -> Vec<Box<dyn Detector>> {
-    vec![Box::new(keyfiles::KeyFiles)]
+    vec![
+        Box::new(keyfiles::KeyFiles),
+        Box::new(jwt::JwtLiterals),
+        Box::new(registrations::ClientRegistrations::default()),
+    ]
 }
 
 /// What a detector may read while it works.

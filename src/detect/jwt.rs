@@ -1,0 +1,548 @@
+//! JWT literals in any scanned text (NHI201–NHI207): compact JWS strings are
+//! decoded without verification and judged as client assertions (RFC 7523
+//! §2.2) or as other tokens. Nothing here ever prints the token: findings show
+//! the claims that matter (iss, aud, lifetime, alg, kid) and redact the span.
+
+mod token;
+
+use serde_json::Value;
+
+use super::{Context, Detector, Sink};
+use crate::finding::Severity;
+use crate::item::Item;
+use token::Token;
+
+pub struct JwtLiterals;
+
+const HARD_CODED: &str = "NHI201";
+const LONG_LIFETIME: &str = "NHI202";
+const NO_EXP: &str = "NHI203";
+const NO_JTI: &str = "NHI204";
+const UNSIGNED: &str = "NHI205";
+const PASTED: &str = "NHI206";
+const SHARED_SECRET: &str = "NHI207";
+
+/// Above this lifetime an assertion is high severity whatever the configured maximum.
+const HIGH_LIFETIME: i64 = 3600;
+
+/// Longest claim value shown in a message or property.
+const SHOWN_MAX: usize = 120;
+
+impl Detector for JwtLiterals {
+    fn name(&self) -> &'static str {
+        "jwt"
+    }
+
+    fn keywords(&self) -> &[&'static str] {
+        // base64url of `{"`: every JWS header starts with it.
+        &["eyJ"]
+    }
+
+    fn detect(&self, item: &Item, ctx: &Context, out: &mut Sink) {
+        for tok in token::find(&item.data) {
+            judge(&tok, item, ctx, out);
+        }
+    }
+}
+
+/// Why a token counts as a client assertion.
+enum Assertion {
+    /// Assigned to a `client_assertion` key or parameter.
+    Context,
+    /// Claims shaped like one: iss equals sub, aud a URL.
+    Claims,
+}
+
+fn judge(tok: &Token, item: &Item, ctx: &Context, out: &mut Sink) {
+    let assertion = if in_assertion_context(&item.data, tok.span.start) {
+        Some(Assertion::Context)
+    } else if claims_look_like_assertion(tok) {
+        Some(Assertion::Claims)
+    } else {
+        None
+    };
+    let facts = Facts::of(tok);
+    let raw = &item.data[tok.span.clone()];
+    let draft = |rule: &str| ctx.finding(rule, item, tok.span.clone(), raw, Some(tok.span.clone()));
+    let with_facts = |d: super::Draft| facts.annotate(d);
+
+    let Some(why) = assertion else {
+        if tok.unsigned() {
+            if let Some(d) = draft(UNSIGNED) {
+                with_facts(d)
+                    .message(format!(
+                        "Unsigned JWT (alg {}): {}",
+                        facts.alg,
+                        facts.summary()
+                    ))
+                    .emit(out);
+            }
+        }
+        if let Some(d) = draft(PASTED) {
+            with_facts(d)
+                .message(format!(
+                    "JWT in text, not a client assertion: {}",
+                    facts.summary()
+                ))
+                .emit(out);
+        }
+        return;
+    };
+
+    let how = match why {
+        Assertion::Context => "assigned to client_assertion",
+        Assertion::Claims => "iss equals sub and aud is a URL",
+    };
+    if let Some(d) = draft(HARD_CODED) {
+        with_facts(d)
+            .message(format!(
+                "Hard-coded client assertion ({how}): {}",
+                facts.summary()
+            ))
+            .property("classified_by", how)
+            .emit(out);
+    }
+    if tok.unsigned() {
+        if let Some(d) = draft(UNSIGNED) {
+            with_facts(d)
+                .severity(Severity::Critical)
+                .message(format!(
+                    "Unsigned client assertion (alg {}): anyone can mint it; {}",
+                    facts.alg,
+                    facts.summary()
+                ))
+                .emit(out);
+        }
+    } else if facts.alg.to_ascii_uppercase().starts_with("HS") {
+        if let Some(d) = draft(SHARED_SECRET) {
+            with_facts(d)
+                .message(format!(
+                    "Client assertion signed with a shared secret (alg {}, client_secret_jwt): {}",
+                    facts.alg,
+                    facts.summary()
+                ))
+                .emit(out);
+        }
+    }
+    if facts.exp.is_none() {
+        if let Some(d) = draft(NO_EXP) {
+            with_facts(d)
+                .message(format!(
+                    "Client assertion without exp: it never expires; {}",
+                    facts.summary()
+                ))
+                .emit(out);
+        }
+    }
+    let max = i64::try_from(ctx.options.max_assertion_lifetime).unwrap_or(i64::MAX);
+    if let Some(life) = facts.lifetime.filter(|&l| l > max) {
+        let severity = if life > HIGH_LIFETIME.max(max) {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
+        if let Some(d) = draft(LONG_LIFETIME) {
+            with_facts(d)
+                .severity(severity)
+                .message(format!(
+                    "Client assertion lifetime {} exceeds the maximum of {max} s: {}",
+                    human(life),
+                    facts.summary()
+                ))
+                .property("max_lifetime_seconds", max)
+                .emit(out);
+        }
+    }
+    if !tok.claims.contains_key("jti") {
+        if let Some(d) = draft(NO_JTI) {
+            with_facts(d)
+                .message(format!(
+                    "Client assertion without jti: the server cannot reject a replay; {}",
+                    facts.summary()
+                ))
+                .emit(out);
+        }
+    }
+}
+
+/// Keys whose value is a client assertion. `assertion` alone (the RFC 7523
+/// §2.1 grant parameter) counts only on a line that names the jwt-bearer grant.
+const ASSERTION_KEYS: &[&[u8]] = &[b"client_assertion", b"clientassertion", b"client-assertion"];
+
+/// Whether the token at `start` is the value of a client-assertion key:
+/// `client_assertion=`, `client_assertion: `, `"client_assertion": "`,
+/// `clientAssertion = '`, `CLIENT_ASSERTION=`, `'client_assertion' => '`.
+fn in_assertion_context(data: &[u8], start: usize) -> bool {
+    let from = start.saturating_sub(96);
+    let mut before = &data[from..start];
+    let trim = |s: &mut &[u8], set: &[u8]| {
+        while let Some((&last, rest)) = s.split_last() {
+            if set.contains(&last) {
+                *s = rest;
+            } else {
+                break;
+            }
+        }
+    };
+    trim(&mut before, b" \t\r\n\"'`");
+    // One assignment operator: = : := => (and a YAML block scalar marker).
+    trim(&mut before, b"|>");
+    trim(&mut before, b" \t");
+    let op_len = before.len();
+    trim(&mut before, b"=:>");
+    if before.len() == op_len || op_len - before.len() > 2 {
+        return false;
+    }
+    trim(&mut before, b" \t\"'`");
+    let lower: Vec<u8> = before
+        .iter()
+        .rev()
+        .take(24)
+        .rev()
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    if ASSERTION_KEYS.iter().any(|k| key_ends(&lower, k)) {
+        return true;
+    }
+    if key_ends(&lower, b"assertion") {
+        let line_start = memchr::memrchr(b'\n', &data[..start]).map_or(0, |i| i + 1);
+        let line_end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+        let line = &data[line_start..line_end];
+        return memchr::memmem::find(line, b"jwt-bearer").is_some();
+    }
+    false
+}
+
+/// `text` ends with `key` and the key is not the tail of a longer word.
+fn key_ends(text: &[u8], key: &[u8]) -> bool {
+    text.ends_with(key)
+        && text
+            .len()
+            .checked_sub(key.len() + 1)
+            .is_none_or(|i| !text[i].is_ascii_alphanumeric())
+}
+
+/// RFC 7523 §3: a client assertion has iss = sub = the client id and aud the
+/// token endpoint (or the issuer, OIDC Core §9). Self-issued ID tokens (SIOP)
+/// also have iss = sub, but their subject is a key thumbprint or a DID, and
+/// ID tokens carry a nonce.
+fn claims_look_like_assertion(tok: &Token) -> bool {
+    let (Some(iss), Some(sub)) = (tok.str_claim("iss"), tok.str_claim("sub")) else {
+        return false;
+    };
+    if iss != sub || iss.is_empty() {
+        return false;
+    }
+    if iss.starts_with("did:")
+        || iss.starts_with("urn:ietf:params:oauth:jwk-thumbprint")
+        || tok.claims.contains_key("nonce")
+    {
+        return false;
+    }
+    tok.audiences()
+        .iter()
+        .any(|a| a.starts_with("https://") || a.starts_with("http://"))
+}
+
+/// The claims a finding shows, cleaned for display.
+struct Facts {
+    iss: Option<String>,
+    aud: Vec<String>,
+    alg: String,
+    kid: Option<String>,
+    typ: Option<String>,
+    exp: Option<i64>,
+    iat: Option<i64>,
+    lifetime: Option<i64>,
+    sub_is_iss: bool,
+    has_jti: bool,
+    token_length: usize,
+}
+
+impl Facts {
+    fn of(tok: &Token) -> Facts {
+        let exp = tok.time_claim("exp");
+        let iat = tok.time_claim("iat");
+        // Without iat, nbf is the next best start of the validity window.
+        let start = iat.or_else(|| tok.time_claim("nbf"));
+        let hdr = |k: &str| tok.header.get(k).and_then(Value::as_str).map(shown);
+        Facts {
+            iss: tok.str_claim("iss").map(shown),
+            aud: tok.audiences().into_iter().take(5).map(shown).collect(),
+            alg: shown(tok.alg()),
+            kid: hdr("kid"),
+            typ: hdr("typ"),
+            exp,
+            iat,
+            lifetime: match (start, exp) {
+                (Some(s), Some(e)) => Some(e.saturating_sub(s)),
+                _ => None,
+            },
+            sub_is_iss: tok.str_claim("sub").is_some()
+                && tok.str_claim("sub") == tok.str_claim("iss"),
+            has_jti: tok.claims.contains_key("jti"),
+            token_length: tok.span.len(),
+        }
+    }
+
+    fn lifetime_text(&self) -> String {
+        match (self.lifetime, self.exp) {
+            (Some(l), _) => format!("lifetime {}", human(l)),
+            (None, None) => "no exp (never expires)".to_string(),
+            (None, Some(_)) => "lifetime unknown (no iat or nbf)".to_string(),
+        }
+    }
+
+    /// One line: iss, aud, lifetime, alg, kid. The subject is left out on
+    /// purpose: in an assertion it repeats iss, and in an ID or access token it
+    /// identifies a person (often an email address), which does not belong in
+    /// a report that is uploaded to code scanning.
+    fn summary(&self) -> String {
+        let mut s = format!(
+            "iss {}, aud {}, {}, alg {}",
+            self.iss.as_deref().unwrap_or("(none)"),
+            if self.aud.is_empty() {
+                "(none)".to_string()
+            } else {
+                self.aud.join(" ")
+            },
+            self.lifetime_text(),
+            self.alg
+        );
+        if let Some(k) = &self.kid {
+            s.push_str(&format!(", kid {k}"));
+        }
+        s
+    }
+
+    fn annotate(&self, mut d: super::Draft) -> super::Draft {
+        d = d
+            .property("alg", self.alg.clone())
+            .property("aud", self.aud.clone())
+            .property("sub_equals_iss", self.sub_is_iss)
+            .property("has_jti", self.has_jti)
+            .property("token_length", self.token_length);
+        for (k, v) in [("iss", &self.iss), ("kid", &self.kid), ("typ", &self.typ)] {
+            if let Some(v) = v {
+                d = d.property(k, v.clone());
+            }
+        }
+        for (k, v) in [
+            ("exp", self.exp),
+            ("iat", self.iat),
+            ("lifetime_seconds", self.lifetime),
+        ] {
+            if let Some(v) = v {
+                d = d.property(k, v);
+            }
+        }
+        d
+    }
+}
+
+/// A claim value fit for a message: no control characters, at most [`SHOWN_MAX`] characters.
+fn shown(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .take(SHOWN_MAX)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if s.chars().count() > SHOWN_MAX {
+        out.push('…');
+    }
+    out
+}
+
+/// `86400 s (24 h)`: seconds always, a rounder unit when it helps.
+fn human(secs: i64) -> String {
+    let unit = if secs.abs() >= 86_400 && secs % 3600 == 0 {
+        format!(" ({} h)", secs / 3600)
+    } else if secs.abs() >= 3600 && secs % 60 == 0 {
+        if secs % 3600 == 0 {
+            format!(" ({} h)", secs / 3600)
+        } else {
+            format!(" ({} min)", secs / 60)
+        }
+    } else if secs.abs() >= 120 && secs % 60 == 0 {
+        format!(" ({} min)", secs / 60)
+    } else {
+        String::new()
+    };
+    format!("{secs} s{unit}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token::encode;
+    use super::*;
+    use crate::detect::{Engine, Options};
+    use crate::item::Provenance;
+    use crate::rules::Catalogue;
+
+    fn scan_with(text: &str, options: Options) -> Vec<crate::finding::Finding> {
+        let engine = Engine::new(
+            Catalogue::embedded().unwrap(),
+            options,
+            crate::detect::registry(),
+        )
+        .unwrap();
+        let item = Item::new(
+            Provenance::File {
+                path: "t.txt".into(),
+            },
+            text.as_bytes().to_vec(),
+        );
+        let mut sink = Sink::default();
+        engine.scan(&item, &mut sink);
+        sink.findings
+            .into_iter()
+            .filter(|f| f.rule_id.starts_with("NHI20"))
+            .collect()
+    }
+
+    fn scan(text: &str) -> Vec<crate::finding::Finding> {
+        scan_with(text, Options::default())
+    }
+
+    fn ids(f: &[crate::finding::Finding]) -> Vec<&str> {
+        let mut v: Vec<&str> = f.iter().map(|f| f.rule_id.as_str()).collect();
+        v.sort();
+        v
+    }
+
+    const RS: &str = r#"{"alg":"RS256","kid":"key-1"}"#;
+
+    fn assertion(lifetime: i64, jti: bool) -> String {
+        let jti = if jti { r#","jti":"4f1c""# } else { "" };
+        let claims = format!(
+            r#"{{"iss":"svc","sub":"svc","aud":"https://idp.example/token","iat":1700000000,"exp":{}{jti}}}"#,
+            1_700_000_000 + lifetime
+        );
+        encode(RS, &claims, "ZmFrZS1zaWduYXR1cmU")
+    }
+
+    #[test]
+    fn context_assertion_with_long_lifetime() {
+        let t = assertion(86_400, true);
+        let f = scan(&format!("curl -d client_assertion={t} https://idp/token"));
+        assert_eq!(ids(&f), ["NHI201", "NHI202"]);
+        let long = f.iter().find(|f| f.rule_id == "NHI202").unwrap();
+        assert_eq!(long.severity, Severity::High);
+        assert!(long.message.contains("86400 s (24 h)"), "{}", long.message);
+        for x in &f {
+            let all = format!("{} {:?} {:?}", x.message, x.snippet, x.properties);
+            assert!(
+                !all.contains(&t[..20]) && !all.contains("ZmFrZS1zaWduYXR1cmU"),
+                "{all}"
+            );
+        }
+    }
+
+    #[test]
+    fn lifetime_severity_follows_the_configured_maximum() {
+        let t = assertion(600, true);
+        let f = scan(&format!("{{\"client_assertion\": \"{t}\"}}"));
+        let long = f.iter().find(|f| f.rule_id == "NHI202").unwrap();
+        assert_eq!(long.severity, Severity::Medium);
+        let relaxed = Options {
+            max_assertion_lifetime: 900,
+            ..Options::default()
+        };
+        assert_eq!(
+            ids(&scan_with(&format!("client_assertion: {t}"), relaxed)),
+            ["NHI201"]
+        );
+        assert_eq!(
+            ids(&scan(&format!(
+                "client_assertion: {}",
+                assertion(300, true)
+            ))),
+            ["NHI201"]
+        );
+    }
+
+    #[test]
+    fn claims_alone_make_an_assertion_and_missing_jti_is_flagged() {
+        let f = scan(&format!("token = '{}'", assertion(3600, false)));
+        assert_eq!(ids(&f), ["NHI201", "NHI202", "NHI204"]);
+        assert_eq!(
+            f.iter().find(|f| f.rule_id == "NHI202").unwrap().severity,
+            Severity::Medium
+        );
+    }
+
+    #[test]
+    fn unsigned_assertion_is_critical_and_no_exp_is_flagged() {
+        let t = encode(
+            r#"{"alg":"none"}"#,
+            r#"{"iss":"c","sub":"c","aud":"https://idp/token","jti":"1"}"#,
+            "",
+        );
+        let f = scan(&format!("client_assertion={t}\n"));
+        assert_eq!(ids(&f), ["NHI201", "NHI203", "NHI205"]);
+        let none = f.iter().find(|f| f.rule_id == "NHI205").unwrap();
+        assert_eq!(none.severity, Severity::Critical);
+        assert!(f[0].message.contains("never expires"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn id_token_in_docs_is_info_and_hides_the_subject() {
+        let t = encode(
+            RS,
+            r#"{"iss":"https://accounts.example.com","sub":"jane@example.com","aud":"my-app","nonce":"n","iat":1,"exp":3601}"#,
+            "c2ln",
+        );
+        let f = scan(&format!("Paste this ID token: `{t}`"));
+        assert_eq!(ids(&f), ["NHI206"]);
+        assert_eq!(f[0].severity, Severity::Info);
+        let all = format!("{} {:?}", f[0].message, f[0].properties);
+        assert!(!all.contains("jane@example.com"), "{all}");
+        assert!(all.contains("https://accounts.example.com"));
+    }
+
+    #[test]
+    fn hmac_assertion_and_unsigned_access_token() {
+        let hs = encode(
+            r#"{"alg":"HS256"}"#,
+            r#"{"iss":"c","sub":"c","aud":"https://idp/token","iat":1,"exp":61,"jti":"x"}"#,
+            "c2ln",
+        );
+        assert_eq!(
+            ids(&scan(&format!("client_assertion={hs}"))),
+            ["NHI201", "NHI207"]
+        );
+        let none = encode(
+            r#"{"alg":"none"}"#,
+            r#"{"iss":"https://as","sub":"u1"}"#,
+            "",
+        );
+        let f = scan(&format!("Authorization: Bearer {none}."));
+        assert_eq!(ids(&f), ["NHI205", "NHI206"]);
+        assert_eq!(f[0].severity, Severity::Medium);
+    }
+
+    #[test]
+    fn context_rules() {
+        let d = |s: &str| in_assertion_context(s.as_bytes(), s.len());
+        assert!(d("client_assertion="));
+        assert!(d("  \"client_assertion\": \""));
+        assert!(d("CLIENT_ASSERTION='"));
+        assert!(d("clientAssertion = \""));
+        assert!(d("'client_assertion' => '"));
+        assert!(d(
+            "grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion="
+        ));
+        assert!(!d("assertion="));
+        assert!(!d("client_assertion_type="));
+        assert!(!d("my_client_assertion_example_text "));
+        assert!(!d("id_token="));
+    }
+
+    #[test]
+    fn human_units() {
+        assert_eq!(human(86_400), "86400 s (24 h)");
+        assert_eq!(human(3000), "3000 s (50 min)");
+        assert_eq!(human(300), "300 s (5 min)");
+        assert_eq!(human(59), "59 s");
+    }
+}

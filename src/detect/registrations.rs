@@ -1,0 +1,358 @@
+//! Client registrations that choose a shared-secret token-endpoint
+//! authentication method where `private_key_jwt` would serve (NHI240–NHI242):
+//! Spring Security client (and authorization-server) registrations, OIDC
+//! dynamic-registration metadata (`token_endpoint_auth_method`), and Keycloak
+//! client representations. Line-based for the first two (the key and its value
+//! sit on one line, or in a YAML block list right under it); a JSON walk for
+//! Keycloak, where the meaning depends on sibling keys (`publicClient`).
+
+mod keycloak;
+
+use regex::bytes::Regex;
+
+use super::{Context, Detector, Sink};
+use crate::finding;
+use crate::item::Item;
+
+const SPRING: &str = "NHI240";
+const OIDC: &str = "NHI241";
+
+/// The shared-secret methods of RFC 7591 §2 / OIDC Core §9.
+const SECRET_METHODS: &[&str] = &[
+    "client_secret_basic",
+    "client_secret_post",
+    "client_secret_jwt",
+];
+
+pub struct ClientRegistrations {
+    /// `client-authentication-method(s)` in YAML, .properties, env and Kotlin/Groovy assignments.
+    spring_key: Regex,
+    /// `ClientAuthenticationMethod.CLIENT_SECRET_BASIC` in JVM code.
+    jvm_const: Regex,
+    /// `token_endpoint_auth_method` in JSON, YAML, HCL, code.
+    oidc: Regex,
+}
+
+impl Default for ClientRegistrations {
+    fn default() -> Self {
+        let re = |p: &str| Regex::new(p).expect("constant pattern compiles (unit-tested)");
+        ClientRegistrations {
+            spring_key: re(
+                r#"(?i)(?:^|[^a-z0-9])(?P<key>client[-_.]?authentication[-_.]?method(?P<plural>s)?)(?:\[\d+\])?["']?[ \t]*[:=][ \t]*(?P<rest>.*)$"#,
+            ),
+            jvm_const: re(
+                r"ClientAuthenticationMethod\s*\.\s*(?P<m>CLIENT_SECRET_(?:BASIC|POST|JWT)|BASIC|POST)\b",
+            ),
+            oidc: re(
+                r#"(?i)(?:^|[^a-z0-9_])["']?token[-_]?endpoint[-_]?auth[-_]?method["']?\s*(?::|=>|=)\s*["']?(?P<m>client_secret_(?:basic|post|jwt))\b"#,
+            ),
+        }
+    }
+}
+
+/// Prose that documents the methods is not a registration.
+const DOC_EXTENSIONS: &[&str] = &[".md", ".markdown", ".rst", ".adoc", ".html", ".htm"];
+const JVM_EXTENSIONS: &[&str] = &[".java", ".kt", ".kts", ".groovy", ".scala"];
+
+fn has_ext(item: &Item, exts: &[&str]) -> bool {
+    let name = item.file_name().to_ascii_lowercase();
+    exts.iter().any(|e| name.ends_with(e))
+}
+
+impl Detector for ClientRegistrations {
+    fn name(&self) -> &'static str {
+        "registrations"
+    }
+
+    fn keywords(&self) -> &[&'static str] {
+        &[
+            "authentication-method",
+            "authentication_method",
+            "authentication.method",
+            "authenticationmethod",
+            "auth_method",
+            "auth-method",
+            "authmethod",
+            keycloak::KEYWORD,
+        ]
+    }
+
+    fn applies(&self, item: &Item) -> bool {
+        !has_ext(item, DOC_EXTENSIONS)
+    }
+
+    fn detect(&self, item: &Item, ctx: &Context, out: &mut Sink) {
+        if has_ext(item, &[".json"])
+            && memchr::memmem::find(&item.data, b"clientAuthenticatorType").is_some()
+        {
+            keycloak::detect(item, ctx, out);
+        }
+        let jvm = has_ext(item, JVM_EXTENSIONS);
+        let lines = item.line_index().line_count() as u32;
+        // Inside a YAML block list under `client-authentication-methods:`.
+        let mut in_list = false;
+        for n in 1..=lines {
+            let line = item.line_bytes(n);
+            if line.trim_ascii().is_empty() || is_comment(line) {
+                continue;
+            }
+            let base = line.as_ptr() as usize - item.data.as_ptr() as usize;
+            let mut hits: Vec<(usize, usize, &'static str)> = Vec::new();
+            match line.trim_ascii_start().strip_prefix(b"-") {
+                Some(entry) if in_list => {
+                    let off = line.len() - entry.len();
+                    let entry = strip_comment(entry);
+                    hits.extend(
+                        secret_methods(entry, false)
+                            .into_iter()
+                            .map(|(a, b)| (off + a, off + b, SPRING)),
+                    );
+                }
+                _ => in_list = self.spring_line(line, &mut hits),
+            }
+            if jvm {
+                self.jvm_line(line, &mut hits);
+            }
+            for c in self.oidc.captures_iter(line) {
+                let m = c.name("m").expect("group m");
+                hits.push((m.start(), m.end(), OIDC));
+            }
+            hits.sort();
+            hits.dedup_by_key(|h| h.0);
+            for (a, b, rule) in hits {
+                let method = String::from_utf8_lossy(&line[a..b]).to_ascii_lowercase();
+                let method = canonical(&method);
+                // Only Spring configuration names its registration in the key path.
+                let name = (rule == SPRING && !jvm)
+                    .then(|| registration_name(item, owner_line(item, n)))
+                    .flatten();
+                emit(item, ctx, out, rule, base + a..base + b, &method, name);
+            }
+        }
+    }
+}
+
+impl ClientRegistrations {
+    /// Spring keys with the value on the line. Returns true when a plural key
+    /// has no value on its line: a YAML block list follows.
+    fn spring_line(&self, line: &[u8], hits: &mut Vec<(usize, usize, &'static str)>) -> bool {
+        let Some(c) = self.spring_key.captures(line) else {
+            return false;
+        };
+        let rest = c.name("rest").expect("group rest");
+        let plural = c.name("plural").is_some();
+        let value = strip_comment(&line[rest.start()..rest.end()]);
+        let found = secret_methods(value, !plural);
+        hits.extend(
+            found
+                .into_iter()
+                .map(|(a, b)| (rest.start() + a, rest.start() + b, SPRING)),
+        );
+        plural && value.trim_ascii().is_empty()
+    }
+
+    fn jvm_line(&self, line: &[u8], hits: &mut Vec<(usize, usize, &'static str)>) {
+        for c in self.jvm_const.captures_iter(line) {
+            let whole = c.get(0).expect("group 0");
+            let before = &line[..whole.start()];
+            let after = &line[whole.end()..];
+            // A registration sets the method (builder call, property assignment,
+            // `methods.add(…)`); comparisons and switch labels only read it.
+            let sets = memchr::memmem::find(before, b"clientAuthenticationMethod").is_some()
+                || memchr::memmem::find(before, b".add(").is_some();
+            let compares = after.trim_ascii_start().starts_with(b".equals")
+                || after.trim_ascii_start().starts_with(b"==")
+                || memchr::memmem::find(before, b"==").is_some();
+            if sets && !compares {
+                let m = c.name("m").expect("group m");
+                hits.push((m.start(), m.end(), SPRING));
+            }
+        }
+    }
+}
+
+/// `CLIENT_SECRET_BASIC` → `client_secret_basic`; Spring 5's `basic`/`post` → their new names.
+fn canonical(method: &str) -> String {
+    match method {
+        "basic" => "client_secret_basic".into(),
+        "post" => "client_secret_post".into(),
+        m => m.into(),
+    }
+}
+
+fn is_comment(line: &[u8]) -> bool {
+    let t = line.trim_ascii_start();
+    [&b"#"[..], b"//", b"/*", b"*", b"!", b"<!--", b"--"]
+        .iter()
+        .any(|p| t.starts_with(p))
+}
+
+/// The value part without a trailing ` #` comment.
+fn strip_comment(v: &[u8]) -> &[u8] {
+    match memchr::memmem::find(v, b" #") {
+        Some(i) => &v[..i],
+        None => v,
+    }
+}
+
+/// Spans of shared-secret method names in a value. `legacy` also accepts
+/// Spring 5's `basic` / `post`, but only as the whole value.
+fn secret_methods(value: &[u8], legacy: bool) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < value.len() {
+        if !(value[i].is_ascii_alphabetic() || value[i] == b'_') {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < value.len() && (value[i].is_ascii_alphanumeric() || value[i] == b'_') {
+            i += 1;
+        }
+        let word = String::from_utf8_lossy(&value[start..i]).to_ascii_lowercase();
+        let word = word.rsplit('.').next().unwrap_or(&word).to_string();
+        if SECRET_METHODS.contains(&word.as_str()) {
+            out.push((start, i));
+        }
+    }
+    if out.is_empty() && legacy {
+        let t = value.trim_ascii();
+        let t = t
+            .strip_prefix(b"\"")
+            .and_then(|t| t.strip_suffix(b"\""))
+            .unwrap_or(t);
+        let t = t
+            .strip_prefix(b"'")
+            .and_then(|t| t.strip_suffix(b"'"))
+            .unwrap_or(t);
+        if t.eq_ignore_ascii_case(b"basic") || t.eq_ignore_ascii_case(b"post") {
+            let off = t.as_ptr() as usize - value.as_ptr() as usize;
+            out.push((off, off + t.len()));
+        }
+    }
+    out
+}
+
+/// For a `- client_secret_basic` list entry, the line of the key that owns the list.
+fn owner_line(item: &Item, n: u32) -> u32 {
+    let line = item.line_bytes(n);
+    if !line.trim_ascii_start().starts_with(b"-") {
+        return n;
+    }
+    let indent = line.len() - line.trim_ascii_start().len();
+    (1..n)
+        .rev()
+        .find(|&k| {
+            let l = item.line_bytes(k);
+            let t = l.trim_ascii_start();
+            !t.is_empty() && !t.starts_with(b"-") && l.len() - t.len() <= indent
+        })
+        .unwrap_or(n)
+}
+
+/// The registration a Spring key belongs to: the segment before the key in a
+/// dotted property (`…registration.okta.client-authentication-method`), or the
+/// nearest less-indented YAML key above it (`okta:`).
+fn registration_name(item: &Item, n: u32) -> Option<String> {
+    let line = item.line_bytes(n);
+    let text = String::from_utf8_lossy(line);
+    let t = text.trim_start();
+    let key = t.split(['=', ':']).next().unwrap_or("");
+    let parts: Vec<&str> = key.split('.').collect();
+    if parts.len() >= 2 {
+        let name = parts[parts.len() - 2];
+        // Authorization-server form: `client.<id>.registration.client-authentication-methods`.
+        let name = if name == "registration" && parts.len() >= 3 {
+            parts[parts.len() - 3]
+        } else {
+            name
+        };
+        return Some(name.to_string()).filter(|s| !s.is_empty());
+    }
+    // YAML: climb to less-indented keys, skipping Spring's `registration:` level.
+    let mut indent = text.len() - t.len();
+    for k in (1..n).rev() {
+        if indent == 0 {
+            break;
+        }
+        let l = String::from_utf8_lossy(item.line_bytes(k)).into_owned();
+        let lt = l.trim_start();
+        let li = l.len() - lt.len();
+        if lt.is_empty() || lt.starts_with('#') || li >= indent {
+            continue;
+        }
+        let name = lt.strip_suffix(':')?.trim().trim_matches(['"', '\'']);
+        if name != "registration" {
+            return Some(name.to_string()).filter(|s| !s.is_empty());
+        }
+        indent = li;
+    }
+    None
+}
+
+fn emit(
+    item: &Item,
+    ctx: &Context,
+    out: &mut Sink,
+    rule: &str,
+    span: std::ops::Range<usize>,
+    method: &str,
+    name: Option<String>,
+) {
+    let line = item.line_bytes(item.position(span.start).line);
+    let content = finding::normalise(line);
+    let Some(d) = ctx.finding(rule, item, span, &content, None) else {
+        return;
+    };
+    let who = match &name {
+        Some(n) => format!("Client registration `{n}`"),
+        None => "A client registration".to_string(),
+    };
+    let mut d = d
+        .message(format!(
+            "{who} authenticates to the token endpoint with {method}, a shared secret; register a key and move to private_key_jwt"
+        ))
+        .property("method", method.to_string());
+    if let Some(n) = name {
+        d = d.property("registration", n);
+    }
+    d.emit(out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_methods_in_values() {
+        assert_eq!(secret_methods(b" client_secret_basic", true), vec![(1, 20)]);
+        assert_eq!(
+            secret_methods(b"[private_key_jwt, client_secret_post]", false).len(),
+            1
+        );
+        assert_eq!(secret_methods(b" 'post'", true).len(), 1);
+        assert!(secret_methods(b" post", false).is_empty());
+        assert!(secret_methods(b" private_key_jwt", true).is_empty());
+        assert!(secret_methods(b" postman", true).is_empty());
+    }
+
+    #[test]
+    fn patterns_compile_and_match() {
+        let d = ClientRegistrations::default();
+        assert!(d
+            .spring_key
+            .is_match(b"    client-authentication-method: client_secret_basic"));
+        assert!(d.spring_key.is_match(
+            b"SPRING_SECURITY_OAUTH2_CLIENT_REGISTRATION_X_CLIENT_AUTHENTICATION_METHOD=post"
+        ));
+        assert!(d
+            .oidc
+            .is_match(br#""token_endpoint_auth_method": "client_secret_jwt""#));
+        assert!(!d
+            .oidc
+            .is_match(br#""token_endpoint_auth_methods_supported": ["client_secret_basic"]"#));
+        assert!(d.jvm_const.is_match(
+            b".clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_POST)"
+        ));
+    }
+}
