@@ -185,8 +185,8 @@ fn in_assertion_context(data: &[u8], start: usize) -> bool {
         }
     };
     trim(&mut before, b" \t\r\n\"'`");
-    // One assignment operator: = : := => (and a YAML block scalar marker).
-    trim(&mut before, b"|>");
+    // One assignment operator: = : := => (and a YAML block scalar header: `>-`, `|+`).
+    trim(&mut before, b"|>-+");
     trim(&mut before, b" \t");
     let op_len = before.len();
     trim(&mut before, b"=:>");

@@ -309,6 +309,7 @@ fn emit(
         None => "A client registration".to_string(),
     };
     let mut d = d
+        .snippet(Some(snippet(line)))
         .message(format!(
             "{who} authenticates to the token endpoint with {method}, a shared secret; register a key and move to private_key_jwt"
         ))
@@ -317,6 +318,29 @@ fn emit(
         d = d.property("registration", n);
     }
     d.emit(out);
+}
+
+/// The line as a snippet. A leading property key (`spring.security.oauth2…`,
+/// `SPRING_SECURITY_OAUTH2_…`) is long and mixes letters and digits, so the
+/// generic masker would hide it; it names no secret, so it is kept, and the
+/// rest of the line still goes through the masker.
+fn snippet(line: &[u8]) -> String {
+    let text = String::from_utf8_lossy(line);
+    let t = text.trim();
+    let key_len = t
+        .find(|c: char| !(c.is_ascii_alphanumeric() || "._-[]".contains(c)))
+        .unwrap_or(t.len());
+    let (key, rest) = t.split_at(key_len);
+    let shown = if key.to_ascii_lowercase().contains("authentication") {
+        format!("{key}{}", super::filters::mask_secrets(rest))
+    } else {
+        super::filters::mask_secrets(t)
+    };
+    let mut out: String = shown.chars().take(160).collect();
+    if shown.chars().count() > 160 {
+        out.push('…');
+    }
+    out
 }
 
 #[cfg(test)]
