@@ -46,8 +46,17 @@ pub fn fixture(rel: &str) -> PathBuf {
 
 /// Run ../shared/tools/sarif-check on `sarif` (with `--repo repo`) and assert it finds no problem.
 pub fn assert_sarif_valid(sarif: &Path, repo: Option<&Path>) {
-    let checker = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/sarif-check");
-    assert!(checker.exists(), "missing {}", checker.display());
+    // ../shared is /work/shared from the main checkout; a worktree under
+    // /work/wt/<name> reaches it one level further up.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let checker = [
+        "../shared/tools/sarif-check",
+        "../../shared/tools/sarif-check",
+    ]
+    .iter()
+    .map(|p| root.join(p))
+    .find(|p| p.exists())
+    .unwrap_or_else(|| panic!("missing ../shared/tools/sarif-check"));
     let mut cmd = Command::new("python3");
     cmd.arg(&checker).arg(sarif);
     if let Some(r) = repo {

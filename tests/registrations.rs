@@ -1,0 +1,139 @@
+//! Client registrations choosing a shared-secret method (NHI240–NHI242):
+//! exact findings on the fixtures, readable messages, valid SARIF.
+mod common;
+
+use common::*;
+
+/// (path, line, rule) for every finding the fixtures must produce; all low.
+const EXPECTED: &[(&str, u64, &str)] = &[
+    ("authz-server/application.yaml", 11, "NHI240"),
+    ("keycloak/realm-export.json", 25, "NHI242"),
+    ("keycloak/realm-export.json", 61, "NHI242"),
+    ("oidc/register-client.json", 4, "NHI241"),
+    ("spring-client/.env", 1, "NHI240"),
+    (
+        "spring-client/src/main/java/com/example/ClientConfig.java",
+        10,
+        "NHI240",
+    ),
+    (
+        "spring-client/src/main/resources/application.properties",
+        2,
+        "NHI240",
+    ),
+    (
+        "spring-client/src/main/resources/application.properties",
+        5,
+        "NHI240",
+    ),
+    (
+        "spring-client/src/main/resources/application.yml",
+        9,
+        "NHI240",
+    ),
+    (
+        "spring-client/src/main/resources/application.yml",
+        17,
+        "NHI240",
+    ),
+    ("terraform/okta.tf", 5, "NHI241"),
+];
+
+#[test]
+fn fixtures_give_exactly_the_expected_findings() {
+    let r = run_in(
+        &fixture("registrations"),
+        &["scan", ".", "--format", "json"],
+    );
+    assert_eq!(
+        r.code, 1,
+        "low findings fail the default gate: {}",
+        r.stderr
+    );
+    let doc = json(&r.stdout);
+    let all = doc["findings"].as_array().unwrap();
+    let mut got: Vec<(String, u64, String)> = all
+        .iter()
+        .map(|f| {
+            assert_eq!(f["severity"], "low", "{f}");
+            (
+                f["location"]["path"].as_str().unwrap().to_string(),
+                f["location"]["region"]["startLine"].as_u64().unwrap(),
+                f["rule_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let want: Vec<_> = EXPECTED
+        .iter()
+        .map(|(p, l, id)| (p.to_string(), *l, id.to_string()))
+        .collect();
+    assert_eq!(got, want);
+
+    let message = |path: &str, line: u64| {
+        all.iter()
+            .find(|f| f["location"]["path"] == path && f["location"]["region"]["startLine"] == line)
+            .unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let m = message("spring-client/src/main/resources/application.yml", 9);
+    assert!(
+        m.contains("`okta`") && m.contains("client_secret_basic"),
+        "{m}"
+    );
+    let m = message("spring-client/src/main/resources/application.yml", 17);
+    assert!(
+        m.contains("`legacy`") && m.contains("client_secret_post"),
+        "{m}"
+    );
+    let m = message("authz-server/application.yaml", 11);
+    assert!(m.contains("`reports`"), "{m}");
+    let m = message("keycloak/realm-export.json", 25);
+    assert!(
+        m.contains("`billing-service`") && m.contains("service-account"),
+        "{m}"
+    );
+    assert!(message("keycloak/realm-export.json", 61).contains("client-secret-jwt"));
+}
+
+#[test]
+fn sarif_is_valid_and_help_gives_the_migration_path() {
+    let dir = fixture("registrations");
+    let out = tempfile::tempdir().unwrap();
+    let sarif = out.path().join("r.sarif");
+    let r = run_in(
+        &dir,
+        &[
+            "scan",
+            ".",
+            "--format",
+            "sarif",
+            "-o",
+            sarif.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_sarif_valid(&sarif, Some(&dir));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    let rules = doc["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    for id in ["NHI240", "NHI241", "NHI242"] {
+        let rule = rules.iter().find(|r| r["id"] == id).expect(id);
+        let help = rule["help"]["markdown"].as_str().unwrap();
+        for step in [
+            "Register a key",
+            "in parallel",
+            "Switch",
+            "Revoke the secret",
+            "RFC 7523 §2.2",
+            "RFC 7591 §2",
+            "Connect Core 1.0 §9",
+        ] {
+            assert!(help.contains(step), "{id} help lacks {step:?}");
+        }
+    }
+}
