@@ -233,7 +233,7 @@ fn large_garbled_input_is_ignored_quickly() {
     while data.len() < 6 << 20 {
         data.extend_from_slice(b"eyJ");
         data.extend_from_slice(URL_SAFE_NO_PAD.encode(i.to_le_bytes()).as_bytes());
-        data.extend_from_slice(if i % 3 == 0 {
+        data.extend_from_slice(if i.is_multiple_of(3) {
             b".eyJ."
         } else {
             b" eyJhbGci\xff."
