@@ -9,6 +9,7 @@ const EXPECTED: &[(&str, u64, &str)] = &[
     ("authz-server/application.yaml", 11, "NHI240"),
     ("keycloak/realm-export.json", 25, "NHI242"),
     ("keycloak/realm-export.json", 61, "NHI242"),
+    ("keycloak/realm-export.json", 83, "NHI242"),
     ("oidc/register-client.json", 4, "NHI241"),
     ("spring-client/.env", 1, "NHI240"),
     (
@@ -96,6 +97,8 @@ fn fixtures_give_exactly_the_expected_findings() {
         "{m}"
     );
     assert!(message("keycloak/realm-export.json", 61).contains("client-secret-jwt"));
+    // admin-cli ships public; made confidential with a service account it is reported.
+    assert!(message("keycloak/realm-export.json", 83).contains("`admin-cli`"));
 }
 
 #[test]

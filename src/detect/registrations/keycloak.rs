@@ -13,17 +13,13 @@ const RULE: &str = "NHI242";
 /// The prefilter keyword (ASCII case-insensitive).
 pub const KEYWORD: &str = "clientAuthenticatorType";
 
-/// Clients every realm ships with; flagging them is noise the user cannot act on
-/// (they are public or bearer-only in current versions; older exports made
-/// `account` and `broker` confidential).
-const BUILT_IN: &[&str] = &[
-    "account",
-    "account-console",
-    "admin-cli",
-    "broker",
-    "realm-management",
-    "security-admin-console",
-];
+/// Clients every realm ships with that older Keycloak versions created
+/// confidential (`account` before 12, `broker`, `realm-management`): flagging
+/// them is noise the user did not choose. The other built-ins (`admin-cli`,
+/// `security-admin-console`, `account-console`) ship public, so a confidential
+/// one was made so on purpose — `admin-cli` with a service account and a
+/// secret is an admin-API credential — and is reported like any client.
+const BUILT_IN: &[&str] = &["account", "broker", "realm-management"];
 
 struct Flagged {
     client_id: String,
@@ -161,6 +157,7 @@ mod tests {
               {"clientId":"api","clientAuthenticatorType":"client-secret","bearerOnly":true},
               {"clientId":"jobs","clientAuthenticatorType":"client-jwt"},
               {"clientId":"broker","clientAuthenticatorType":"client-secret"},
+              {"clientId":"admin-cli","clientAuthenticatorType":"client-secret","publicClient":true},
               {"clientId":"hmac","clientAuthenticatorType":"client-secret-jwt"}
             ]}"#,
         )
