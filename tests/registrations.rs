@@ -65,10 +65,11 @@ fn fixtures_give_exactly_the_expected_findings() {
         })
         .collect();
     got.sort();
-    let want: Vec<_> = EXPECTED
+    let mut want: Vec<_> = EXPECTED
         .iter()
         .map(|(p, l, id)| (p.to_string(), *l, id.to_string()))
         .collect();
+    want.sort();
     assert_eq!(got, want);
 
     let message = |path: &str, line: u64| {

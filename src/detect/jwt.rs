@@ -46,16 +46,21 @@ impl Detector for JwtLiterals {
 }
 
 /// Why a token counts as a client assertion.
+#[derive(Clone, Copy)]
 enum Assertion {
     /// Assigned to a `client_assertion` key or parameter.
     Context,
+    /// The `assertion` parameter of the RFC 7523 §2.1 jwt-bearer grant: the
+    /// same bearer risk, but `jti` is optional there (Google service accounts
+    /// never send one), so NHI204 does not apply.
+    Grant,
     /// Claims shaped like one: iss equals sub, aud a URL.
     Claims,
 }
 
 fn judge(tok: &Token, item: &Item, ctx: &Context, out: &mut Sink) {
-    let assertion = if in_assertion_context(&item.data, tok.span.start) {
-        Some(Assertion::Context)
+    let assertion = if let Some(kind) = assertion_context(&item.data, tok.span.start) {
+        Some(kind)
     } else if claims_look_like_assertion(tok) {
         Some(Assertion::Claims)
     } else {
@@ -91,6 +96,7 @@ fn judge(tok: &Token, item: &Item, ctx: &Context, out: &mut Sink) {
 
     let how = match why {
         Assertion::Context => "assigned to client_assertion",
+        Assertion::Grant => "jwt-bearer grant assertion",
         Assertion::Claims => "iss equals sub and aud is a URL",
     };
     if let Some(d) = draft(HARD_CODED) {
@@ -153,7 +159,7 @@ fn judge(tok: &Token, item: &Item, ctx: &Context, out: &mut Sink) {
                 .emit(out);
         }
     }
-    if !tok.claims.contains_key("jti") {
+    if !tok.claims.contains_key("jti") && !matches!(why, Assertion::Grant) {
         if let Some(d) = draft(NO_JTI) {
             with_facts(d)
                 .message(format!(
@@ -172,7 +178,7 @@ const ASSERTION_KEYS: &[&[u8]] = &[b"client_assertion", b"clientassertion", b"cl
 /// Whether the token at `start` is the value of a client-assertion key:
 /// `client_assertion=`, `client_assertion: `, `"client_assertion": "`,
 /// `clientAssertion = '`, `CLIENT_ASSERTION=`, `'client_assertion' => '`.
-fn in_assertion_context(data: &[u8], start: usize) -> bool {
+fn assertion_context(data: &[u8], start: usize) -> Option<Assertion> {
     let from = start.saturating_sub(96);
     let mut before = &data[from..start];
     let trim = |s: &mut &[u8], set: &[u8]| {
@@ -191,7 +197,7 @@ fn in_assertion_context(data: &[u8], start: usize) -> bool {
     let op_len = before.len();
     trim(&mut before, b"=:>");
     if before.len() == op_len || op_len - before.len() > 2 {
-        return false;
+        return None;
     }
     trim(&mut before, b" \t\"'`");
     let lower: Vec<u8> = before
@@ -202,15 +208,15 @@ fn in_assertion_context(data: &[u8], start: usize) -> bool {
         .map(u8::to_ascii_lowercase)
         .collect();
     if ASSERTION_KEYS.iter().any(|k| key_ends(&lower, k)) {
-        return true;
+        return Some(Assertion::Context);
     }
     if key_ends(&lower, b"assertion") {
         let line_start = memchr::memrchr(b'\n', &data[..start]).map_or(0, |i| i + 1);
         let line_end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
         let line = &data[line_start..line_end];
-        return memchr::memmem::find(line, b"jwt-bearer").is_some();
+        return memchr::memmem::find(line, b"jwt-bearer").map(|_| Assertion::Grant);
     }
-    false
+    None
 }
 
 /// `text` ends with `key` and the key is not the tail of a longer word.
@@ -523,14 +529,16 @@ mod tests {
 
     #[test]
     fn context_rules() {
-        let d = |s: &str| in_assertion_context(s.as_bytes(), s.len());
+        let d = |s: &str| assertion_context(s.as_bytes(), s.len()).is_some();
         assert!(d("client_assertion="));
         assert!(d("  \"client_assertion\": \""));
         assert!(d("CLIENT_ASSERTION='"));
         assert!(d("clientAssertion = \""));
         assert!(d("'client_assertion' => '"));
-        assert!(d(
-            "grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion="
+        let grant = "grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=";
+        assert!(matches!(
+            assertion_context(grant.as_bytes(), grant.len()),
+            Some(Assertion::Grant)
         ));
         assert!(!d("assertion="));
         assert!(!d("client_assertion_type="));
