@@ -7,6 +7,7 @@ use common::*;
 /// (path, line, rule) for every finding the fixtures must produce; all low.
 const EXPECTED: &[(&str, u64, &str)] = &[
     ("authz-server/application.yaml", 11, "NHI240"),
+    ("authz-server/src/main/kotlin/Clients.kt", 9, "NHI240"),
     ("keycloak/realm-export.json", 25, "NHI242"),
     ("keycloak/realm-export.json", 61, "NHI242"),
     ("keycloak/realm-export.json", 83, "NHI242"),

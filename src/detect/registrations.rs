@@ -88,6 +88,7 @@ impl Detector for ClientRegistrations {
             keycloak::detect(item, ctx, out);
         }
         let jvm = has_ext(item, JVM_EXTENSIONS);
+        let spring = !is_test_source(item.path());
         let lines = item.line_index().line_count() as u32;
         // Inside a YAML block list under `client-authentication-methods:`.
         let mut in_list = false;
@@ -111,11 +112,17 @@ impl Detector for ClientRegistrations {
                 _ => in_list = self.spring_line(line, &mut hits),
             }
             if jvm {
-                self.jvm_line(line, &mut hits);
+                let from = item.line_bytes(n.saturating_sub(2).max(1));
+                let recent_start = from.as_ptr() as usize - item.data.as_ptr() as usize;
+                let recent = &item.data[recent_start..base + line.len()];
+                self.jvm_line(line, recent, &mut hits);
             }
             for c in self.oidc.captures_iter(line) {
                 let m = c.name("m").expect("group m");
                 hits.push((m.start(), m.end(), OIDC));
+            }
+            if !spring {
+                hits.retain(|h| h.2 != SPRING);
             }
             hits.sort();
             hits.dedup_by_key(|h| h.0);
@@ -151,24 +158,35 @@ impl ClientRegistrations {
         plural && value.trim_ascii().is_empty()
     }
 
-    fn jvm_line(&self, line: &[u8], hits: &mut Vec<(usize, usize, &'static str)>) {
+    /// `recent` is the line with the two lines above it, for the multi-line
+    /// `clientAuthenticationMethods(methods -> {` … `methods.add(…)` form.
+    fn jvm_line(&self, line: &[u8], recent: &[u8], hits: &mut Vec<(usize, usize, &'static str)>) {
+        let find = |hay: &[u8], needle: &[u8]| memchr::memmem::find(hay, needle).is_some();
         for c in self.jvm_const.captures_iter(line) {
             let whole = c.get(0).expect("group 0");
             let before = &line[..whole.start()];
-            let after = &line[whole.end()..];
-            // A registration sets the method (builder call, property assignment,
-            // `methods.add(…)`); comparisons and switch labels only read it.
-            let sets = memchr::memmem::find(before, b"clientAuthenticationMethod").is_some()
-                || memchr::memmem::find(before, b".add(").is_some();
-            let compares = after.trim_ascii_start().starts_with(b".equals")
-                || after.trim_ascii_start().starts_with(b"==")
-                || memchr::memmem::find(before, b"==").is_some();
-            if sets && !compares {
+            let after = line[whole.end()..].trim_ascii_start();
+            // A registration sets the method: the builder call or property
+            // (`clientAuthenticationMethod(…)`, `clientAuthenticationMethod = …`)
+            // or an `add` to the client's method set. Comparisons, switch labels
+            // and metadata lists (`….getValue()`) only read it.
+            let sets = find(before, b"clientAuthenticationMethod")
+                || (find(before, b".add(") && find(recent, b"clientAuthenticationMethods"));
+            let reads = after.starts_with(b".equals")
+                || after.starts_with(b".getValue")
+                || after.starts_with(b"==")
+                || find(before, b"==");
+            if sets && !reads {
                 let m = c.name("m").expect("group m");
                 hits.push((m.start(), m.end(), SPRING));
             }
         }
     }
+}
+
+/// Test source sets (Maven/Gradle `src/test/`) register clients for tests, not deployments.
+fn is_test_source(path: &str) -> bool {
+    path.starts_with("src/test/") || path.contains("/src/test/")
 }
 
 /// `CLIENT_SECRET_BASIC` → `client_secret_basic`; Spring 5's `basic`/`post` → their new names.
