@@ -59,37 +59,34 @@ enum Assertion {
 }
 
 fn judge(tok: &Token, item: &Item, ctx: &Context, out: &mut Sink) {
-    let assertion = if let Some(kind) = assertion_context(&item.data, tok.span.start) {
-        Some(kind)
-    } else if claims_look_like_assertion(tok) {
-        Some(Assertion::Claims)
-    } else {
-        None
-    };
+    let assertion = assertion_context(&item.data, tok.span.start)
+        .or_else(|| claims_look_like_assertion(tok).then_some(Assertion::Claims));
     let facts = Facts::of(tok);
     let raw = &item.data[tok.span.clone()];
-    let draft = |rule: &str| ctx.finding(rule, item, tok.span.clone(), raw, Some(tok.span.clone()));
-    let with_facts = |d: super::Draft| facts.annotate(d);
+    // The token is both the fingerprint content (keyed hash only) and the
+    // span redacted in the snippet.
+    let draft = |rule: &str| {
+        ctx.finding(rule, item, tok.span.clone(), raw, Some(tok.span.clone()))
+            .map(|d| facts.annotate(d))
+    };
 
     let Some(why) = assertion else {
         if tok.unsigned() {
             if let Some(d) = draft(UNSIGNED) {
-                with_facts(d)
-                    .message(format!(
-                        "Unsigned JWT (alg {}): {}",
-                        facts.alg,
-                        facts.summary()
-                    ))
-                    .emit(out);
-            }
-        }
-        if let Some(d) = draft(PASTED) {
-            with_facts(d)
-                .message(format!(
-                    "JWT in text, not a client assertion: {}",
+                d.message(format!(
+                    "Unsigned JWT (alg {}): {}",
+                    facts.alg,
                     facts.summary()
                 ))
                 .emit(out);
+            }
+        }
+        if let Some(d) = draft(PASTED) {
+            d.message(format!(
+                "JWT in text, not a client assertion: {}",
+                facts.summary()
+            ))
+            .emit(out);
         }
         return;
     };
@@ -100,18 +97,16 @@ fn judge(tok: &Token, item: &Item, ctx: &Context, out: &mut Sink) {
         Assertion::Claims => "iss equals sub and aud is a URL",
     };
     if let Some(d) = draft(HARD_CODED) {
-        with_facts(d)
-            .message(format!(
-                "Hard-coded client assertion ({how}): {}",
-                facts.summary()
-            ))
-            .property("classified_by", how)
-            .emit(out);
+        d.message(format!(
+            "Hard-coded client assertion ({how}): {}",
+            facts.summary()
+        ))
+        .property("classified_by", how)
+        .emit(out);
     }
     if tok.unsigned() {
         if let Some(d) = draft(UNSIGNED) {
-            with_facts(d)
-                .severity(Severity::Critical)
+            d.severity(Severity::Critical)
                 .message(format!(
                     "Unsigned client assertion (alg {}): anyone can mint it; {}",
                     facts.alg,
@@ -121,23 +116,21 @@ fn judge(tok: &Token, item: &Item, ctx: &Context, out: &mut Sink) {
         }
     } else if facts.alg.to_ascii_uppercase().starts_with("HS") {
         if let Some(d) = draft(SHARED_SECRET) {
-            with_facts(d)
-                .message(format!(
-                    "Client assertion signed with a shared secret (alg {}, client_secret_jwt): {}",
-                    facts.alg,
-                    facts.summary()
-                ))
-                .emit(out);
+            d.message(format!(
+                "Client assertion signed with a shared secret (alg {}, client_secret_jwt): {}",
+                facts.alg,
+                facts.summary()
+            ))
+            .emit(out);
         }
     }
     if facts.exp.is_none() {
         if let Some(d) = draft(NO_EXP) {
-            with_facts(d)
-                .message(format!(
-                    "Client assertion without exp: it never expires; {}",
-                    facts.summary()
-                ))
-                .emit(out);
+            d.message(format!(
+                "Client assertion without exp: it never expires; {}",
+                facts.summary()
+            ))
+            .emit(out);
         }
     }
     let max = i64::try_from(ctx.options.max_assertion_lifetime).unwrap_or(i64::MAX);
@@ -148,8 +141,7 @@ fn judge(tok: &Token, item: &Item, ctx: &Context, out: &mut Sink) {
             Severity::Medium
         };
         if let Some(d) = draft(LONG_LIFETIME) {
-            with_facts(d)
-                .severity(severity)
+            d.severity(severity)
                 .message(format!(
                     "Client assertion lifetime {} exceeds the maximum of {max} s: {}",
                     human(life),
@@ -161,12 +153,11 @@ fn judge(tok: &Token, item: &Item, ctx: &Context, out: &mut Sink) {
     }
     if !tok.claims.contains_key("jti") && !matches!(why, Assertion::Grant) {
         if let Some(d) = draft(NO_JTI) {
-            with_facts(d)
-                .message(format!(
-                    "Client assertion without jti: the server cannot reject a replay; {}",
-                    facts.summary()
-                ))
-                .emit(out);
+            d.message(format!(
+                "Client assertion without jti: the server cannot reject a replay; {}",
+                facts.summary()
+            ))
+            .emit(out);
         }
     }
 }
@@ -359,16 +350,10 @@ fn shown(s: &str) -> String {
     out
 }
 
-/// `86400 s (24 h)`: seconds always, a rounder unit when it helps.
+/// `86400 s (24 h)`: seconds always, a rounder unit when it is exact.
 fn human(secs: i64) -> String {
-    let unit = if secs.abs() >= 86_400 && secs % 3600 == 0 {
+    let unit = if secs.abs() >= 3600 && secs % 3600 == 0 {
         format!(" ({} h)", secs / 3600)
-    } else if secs.abs() >= 3600 && secs % 60 == 0 {
-        if secs % 3600 == 0 {
-            format!(" ({} h)", secs / 3600)
-        } else {
-            format!(" ({} min)", secs / 60)
-        }
     } else if secs.abs() >= 120 && secs % 60 == 0 {
         format!(" ({} min)", secs / 60)
     } else {
