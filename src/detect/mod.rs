@@ -5,9 +5,9 @@
 pub mod checksum;
 pub mod engine;
 pub mod filters;
+pub mod jwt;
 pub mod keyfiles;
 pub mod overlap;
-pub mod jwt;
 pub mod registrations;
 pub mod secrets;
 pub mod spanned_json;
