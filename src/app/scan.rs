@@ -92,7 +92,8 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
     });
     progress.finish();
     walked?;
-    let sink = total.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut sink = total.into_inner().unwrap_or_else(|e| e.into_inner());
+    engine.finish(&mut sink);
     output::finish(&settings, engine.catalogue(), sink, &counters, started)
 }
 

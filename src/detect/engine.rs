@@ -84,6 +84,22 @@ impl Engine {
         &self.options
     }
 
+    /// After every item: let detectors draw repository-level conclusions.
+    /// Facts are sorted first so the outcome does not depend on walk order.
+    pub fn finish(&self, sink: &mut Sink) {
+        sink.facts.sort_by(|a, b| {
+            (a.detector, &a.key, &a.location).cmp(&(b.detector, &b.key, &b.location))
+        });
+        sink.facts.dedup();
+        let ctx = Context {
+            catalogue: &self.catalogue,
+            options: &self.options,
+        };
+        for d in &self.detectors {
+            d.finish(&ctx, sink);
+        }
+    }
+
     /// Run every rule and detector that applies to `item`.
     pub fn scan(&self, item: &Item, out: &mut Sink) {
         let first_new = out.findings.len();

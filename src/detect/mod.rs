@@ -3,6 +3,7 @@
 //! regex rules and structured detectors whose keywords occurred.
 
 pub mod checksum;
+pub mod ci;
 pub mod engine;
 pub mod filters;
 pub mod jwt;
@@ -54,6 +55,9 @@ pub trait Detector: Send + Sync {
         true
     }
     fn detect(&self, item: &Item, ctx: &Context, out: &mut Sink);
+    /// Runs once after every item was scanned, over everything found: for
+    /// conclusions that need the whole repository (see [`Fact`]).
+    fn finish(&self, _ctx: &Context, _sink: &mut Sink) {}
 }
 
 /// Every structured detector, in one list.
@@ -62,6 +66,7 @@ pub fn registry() -> Vec<Box<dyn Detector>> {
         Box::new(keyfiles::KeyFiles),
         Box::new(jwt::JwtLiterals),
         Box::new(registrations::ClientRegistrations::default()),
+        Box::new(ci::CiDetector),
     ]
 }
 
@@ -93,6 +98,19 @@ pub enum NoticeKind {
 pub struct Sink {
     pub findings: Vec<Finding>,
     pub notices: Vec<Notice>,
+    /// Repository-level observations for [`Detector::finish`]; never reported.
+    pub facts: Vec<Fact>,
+}
+
+/// Something a detector saw in one item that matters for findings in others
+/// (e.g. "this repository federates with AWS here"). Workers scan items in
+/// parallel and in no set order, so such context is collected as facts and
+/// used once the walk is over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fact {
+    pub detector: &'static str,
+    pub key: String,
+    pub location: Location,
 }
 
 impl Sink {
@@ -115,6 +133,7 @@ impl Sink {
     pub fn extend(&mut self, other: Sink) {
         self.findings.extend(other.findings);
         self.notices.extend(other.notices);
+        self.facts.extend(other.facts);
     }
 }
 

@@ -51,6 +51,7 @@ fn fires(engine: &Engine, id: &str, path: &str, text: &str) -> bool {
     );
     let mut sink = Sink::default();
     engine.scan(&item, &mut sink);
+    engine.finish(&mut sink);
     sink.findings.iter().any(|f| f.rule_id == id)
 }
 

@@ -1,0 +1,269 @@
+//! GitHub Actions: workflows (`.github/workflows/*.yml`) and composite
+//! actions (`action.yml`). Reads jobs and steps, and checks the plumbing
+//! only GitHub has: `secrets: inherit` (NHI431), privileged triggers that
+//! check out pull-request code with secrets (NHI432), workflow-wide
+//! `id-token: write` (NHI433), `fromJSON(secrets.X).field` (NHI422) and
+//! `toJSON(secrets)` (NHI423).
+
+use super::model::{scripts, vars, Job, Step};
+use super::names::{expressions, reads_secret};
+use super::yaml::NodeId;
+use super::{Hit, Scan, WALK_LIMIT};
+
+pub fn read(scan: &Scan) -> Vec<Job> {
+    let doc = scan.doc;
+    let Some(root) = doc.root else { return Vec::new() };
+    if scan.item.file_name().starts_with("action.") {
+        let Some(runs) = doc.get(root, "runs") else { return Vec::new() };
+        let mut job = Job {
+            name: "action".into(),
+            node: Some(runs),
+            ..Job::default()
+        };
+        if let Some(steps) = doc.get(runs, "steps") {
+            job.steps = doc.items(steps).iter().map(|&s| step(scan, s)).collect();
+        }
+        return vec![job];
+    }
+    let top_env = vars(doc, doc.get(root, "env"));
+    let Some(jobs) = doc.get(root, "jobs") else { return Vec::new() };
+    let mut out = Vec::new();
+    for (k, j) in doc.entries(jobs) {
+        let mut job = Job {
+            name: doc.str(k).unwrap_or("").to_string(),
+            node: Some(j),
+            env: top_env.clone(),
+            steps: Vec::new(),
+        };
+        job.env.extend(vars(doc, doc.get(j, "env")));
+        if let Some(steps) = doc.get(j, "steps") {
+            job.steps = doc.items(steps).iter().map(|&s| step(scan, s)).collect();
+        }
+        // A reusable-workflow call is one step: `uses` with `with`.
+        if let Some(u) = doc.get(j, "uses") {
+            job.steps.push(Step {
+                node: Some(j),
+                uses: doc.str(u).map(|s| (s.to_string(), u)),
+                with: vars(doc, doc.get(j, "with")),
+                ..Step::default()
+            });
+        }
+        // Service containers' environments are inputs too.
+        if let Some(services) = doc.get(j, "services") {
+            for (_, svc) in doc.entries(services) {
+                job.steps.push(Step {
+                    node: Some(svc),
+                    env: vars(doc, doc.get(svc, "env")),
+                    ..Step::default()
+                });
+            }
+        }
+        out.push(job);
+    }
+    out
+}
+
+fn step(scan: &Scan, s: NodeId) -> Step {
+    let doc = scan.doc;
+    let mut st = Step {
+        node: Some(s),
+        uses: doc
+            .get(s, "uses")
+            .and_then(|u| doc.str(u).map(|t| (t.to_string(), u))),
+        with: vars(doc, doc.get(s, "with")),
+        env: vars(doc, doc.get(s, "env")),
+        scripts: Vec::new(),
+    };
+    scripts(doc, doc.get(s, "run"), &mut st.scripts);
+    st
+}
+
+pub fn check(scan: &mut Scan, jobs: &[Job]) {
+    let doc = scan.doc;
+    let Some(root) = doc.root else { return };
+    permissions(scan, root, jobs);
+    for job in jobs {
+        let Some(j) = job.node else { continue };
+        if let Some(v) = doc.get(j, "secrets") {
+            if doc.str(v) == Some("inherit") {
+                let span = doc.span(v);
+                scan.hit(
+                    Hit::new("NHI431", span, format!("job `{}` passes every repository and organisation secret to the called workflow", job.name))
+                        .key(format!("inherit:{}", job.name)),
+                );
+            }
+        }
+    }
+    privileged_triggers(scan, root, jobs);
+    expressions_everywhere(scan, root);
+}
+
+/// NHI433 and federation facts from `permissions`.
+fn permissions(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
+    let doc = scan.doc;
+    let mut job_grants = Vec::new();
+    for job in jobs {
+        if let Some(p) = job.node.and_then(|j| doc.get(j, "permissions")) {
+            if let Some((k, v)) = doc.get_entry(p, "id-token") {
+                if doc.str(v) == Some("write") {
+                    job_grants.push(doc.span(k));
+                }
+            }
+        }
+    }
+    for span in job_grants {
+        scan.fact("oidc", span);
+    }
+    let Some((_, p)) = doc.get_entry(root, "permissions") else { return };
+    let jobs_n = jobs.len();
+    let (span, what) = if doc.str(p) == Some("write-all") {
+        (doc.span(p), "`permissions: write-all`")
+    } else if let Some((k, v)) = doc.get_entry(p, "id-token") {
+        if doc.str(v) != Some("write") {
+            return;
+        }
+        (doc.span(k), "`id-token: write`")
+    } else {
+        return;
+    };
+    scan.fact("oidc", span.clone());
+    scan.hit(
+        Hit::new("NHI433", span, format!("{what} at workflow level lets all {jobs_n} job(s) mint OIDC tokens; grant it only in the job that federates"))
+            .key("workflow-id-token")
+            .prop("jobs", jobs_n),
+    );
+}
+
+/// The events that run with the base repository's secrets on untrusted input.
+const PRIVILEGED: &[&str] = &["pull_request_target", "workflow_run"];
+
+fn triggers(scan: &Scan, root: NodeId) -> Vec<(String, NodeId)> {
+    let doc = scan.doc;
+    let Some((k, on)) = doc.get_entry(root, "on").or_else(|| doc.get_entry(root, "true")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let Some(s) = doc.str(on) {
+        out.push((s.to_string(), on));
+    } else if doc.is_map(on) {
+        for (ek, _) in doc.entries(on) {
+            if let Some(s) = doc.str(ek) {
+                out.push((s.to_string(), ek));
+            }
+        }
+    } else {
+        for &i in doc.items(on) {
+            if let Some(s) = doc.str(i) {
+                out.push((s.to_string(), i));
+            }
+        }
+    }
+    let _ = k;
+    out
+}
+
+/// Expressions and commands that fetch the pull request's head.
+const PR_HEAD: &[&str] = &[
+    "github.event.pull_request.head.sha",
+    "github.event.pull_request.head.ref",
+    "github.event.pull_request.head.repo.full_name",
+    "github.head_ref",
+    "github.event.workflow_run.head_sha",
+    "github.event.workflow_run.head_branch",
+    "github.event.workflow_run.head_repository.full_name",
+    "refs/pull/",
+    "gh pr checkout",
+];
+
+/// NHI432: a `pull_request_target`/`workflow_run` job that has secrets and
+/// checks out the pull request's code.
+fn privileged_triggers(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
+    let doc = scan.doc;
+    let Some((event, event_node)) = triggers(scan, root)
+        .into_iter()
+        .find(|(e, _)| PRIVILEGED.contains(&e.as_str()))
+    else {
+        return;
+    };
+    for job in jobs {
+        let Some(j) = job.node else { continue };
+        let mut secret_use = None;
+        for n in doc.descendants(j, WALK_LIMIT) {
+            if let Some(s) = doc.str(n) {
+                if let Some((r, _)) = expressions(s).into_iter().find(|(_, e)| reads_secret(e)) {
+                    secret_use = Some(scan.sub(n, r));
+                    break;
+                }
+                if s == "inherit" {
+                    secret_use = Some(doc.span(n));
+                    break;
+                }
+            }
+        }
+        let Some(secret_use) = secret_use else { continue };
+        let mut checkout = None;
+        for step in &job.steps {
+            let is_checkout = step
+                .uses
+                .as_ref()
+                .is_some_and(|(u, _)| u.to_ascii_lowercase().starts_with("actions/checkout"));
+            let candidates: Vec<NodeId> = if is_checkout {
+                step.with.iter().filter(|v| v.name == "ref" || v.name == "repository").map(|v| v.value).collect()
+            } else {
+                step.scripts.clone()
+            };
+            for n in candidates {
+                let Some(s) = doc.str(n) else { continue };
+                if let Some((i, m)) = PR_HEAD.iter().find_map(|m| s.find(m).map(|i| (i, m))) {
+                    checkout = Some(scan.sub(n, i..i + m.len()));
+                    break;
+                }
+            }
+            if checkout.is_some() {
+                break;
+            }
+        }
+        let Some(at) = checkout else { continue };
+        let trigger_span = doc.span(event_node);
+        scan.hit(
+            Hit::new("NHI432", at, format!("job `{}` runs on `{event}` with secrets and checks out the pull request's code, so that code can read them", job.name))
+                .key(format!("{event}:{}", job.name))
+                .prop("trigger", event.clone())
+                .related(trigger_span, format!("`{event}` runs with the base repository's secrets"))
+                .related(secret_use, "secret available to the job"),
+        );
+    }
+}
+
+/// NHI422 / NHI423 wherever an expression appears.
+fn expressions_everywhere(scan: &mut Scan, root: NodeId) {
+    let doc = scan.doc;
+    let mut hits = Vec::new();
+    for n in doc.descendants(root, WALK_LIMIT) {
+        let Some(s) = doc.str(n) else { continue };
+        if !s.contains("${{") {
+            continue;
+        }
+        for (r, expr) in expressions(s) {
+            let e: String = expr.chars().filter(|c| !c.is_whitespace()).collect();
+            let lower = e.to_ascii_lowercase();
+            if lower.contains("tojson(secrets)") {
+                hits.push((n, r.clone(), "NHI423", "`toJSON(secrets)` serialises every secret of the repository into one value".to_string()));
+            }
+            if let Some(i) = lower.find("fromjson(secrets") {
+                let after = &e[i..];
+                if let Some(close) = after.find(')') {
+                    let tail = &after[close + 1..];
+                    if tail.starts_with('.') || tail.starts_with('[') {
+                        hits.push((n, r.clone(), "NHI422", format!("`{}` extracts a field from a JSON secret; the field is not registered for log masking", &after[..close + 1 + tail.find(|c: char| c == '}' || c == ' ' || c == ')').unwrap_or(tail.len()).min(40)])));
+                    }
+                }
+            }
+        }
+    }
+    for (n, r, rule, msg) in hits {
+        let span = scan.sub(n, r);
+        let key = format!("{rule}:{}", scan.src.get(span.clone()).unwrap_or(""));
+        scan.hit(Hit::new(rule, span, msg).key(key));
+    }
+}

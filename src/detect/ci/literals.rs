@@ -1,0 +1,119 @@
+//! NHI410: a literal credential as the value of a credential-named
+//! variable or input; NHI411: a hard-coded container/service registry
+//! password. A value counts when it is not an expression or variable
+//! reference, not a placeholder, and long and random enough to be real.
+//! (Secrets with a known format are also found by the NHI1xx rules, which
+//! run over CI files like any other file.)
+
+use super::model::{Job, Var};
+use super::names::{is_reference, is_secret_name};
+use super::yaml::NodeId;
+use super::{Hit, Scan};
+use crate::detect::filters;
+use crate::finding::redact;
+
+/// Shortest value taken for a credential.
+const MIN_LEN: usize = 8;
+/// Entropy below which a value reads like a word, not a credential.
+const MIN_ENTROPY: f64 = 3.0;
+
+pub fn check(scan: &mut Scan, job: &Job) {
+    let mut vars: Vec<&Var> = job.env.iter().collect();
+    for s in &job.steps {
+        vars.extend(s.env.iter().chain(&s.with));
+    }
+    for v in vars {
+        if is_secret_name(&v.name) {
+            literal(scan, v.value, &v.name, "NHI410");
+        }
+    }
+}
+
+/// Whether a scalar is a literal credential; returns its trimmed byte range in the value.
+fn literal_value(scan: &Scan, value: NodeId) -> Option<std::ops::Range<usize>> {
+    let s = scan.doc.str(value)?;
+    let t = s.trim();
+    if t.len() < MIN_LEN || t.contains(char::is_whitespace) {
+        return None;
+    }
+    if is_reference(scan.system, t) || filters::is_placeholder(t.as_bytes()) {
+        return None;
+    }
+    if matches!(t, "true" | "false") || t.parse::<f64>().is_ok() {
+        return None;
+    }
+    if filters::entropy(t.as_bytes()) < MIN_ENTROPY {
+        return None;
+    }
+    let start = s.find(t).unwrap_or(0);
+    Some(start..start + t.len())
+}
+
+fn literal(scan: &mut Scan, value: NodeId, name: &str, rule: &'static str) {
+    let Some(range) = literal_value(scan, value) else {
+        return;
+    };
+    let secret = scan.doc.str(value).unwrap_or("")[range.clone()].to_string();
+    let span = scan.sub(value, range);
+    scan.hit(
+        Hit::new(
+            rule,
+            span.clone(),
+            format!("`{name}` is set to a literal credential: {}", redact(&secret)),
+        )
+        .key(format!("{name}:{}", crate::finding::secret_hash(secret.as_bytes())))
+        .prop("secret_length", secret.len())
+        .secret(span),
+    );
+}
+
+/// Registry passwords written into the pipeline: GitHub `container`/`services`
+/// `credentials.password`, CircleCI `docker[].auth.password`, Bitbucket
+/// `image.password`, GitLab `DOCKER_AUTH_CONFIG`.
+pub fn check_registry_passwords(scan: &mut Scan) {
+    let Some(root) = scan.doc.root else { return };
+    let nodes = scan.doc.descendants(root, super::WALK_LIMIT);
+    let mut found = Vec::new();
+    for n in nodes {
+        if !scan.doc.is_map(n) {
+            continue;
+        }
+        for (k, v) in scan.doc.entries(n) {
+            let Some(key) = scan.doc.str(k) else { continue };
+            let is_registry_auth = matches!(key, "credentials" | "auth") && scan.doc.is_map(v)
+                || key == "image" && scan.doc.is_map(v);
+            if is_registry_auth {
+                if let Some(p) = scan.doc.get(v, "password") {
+                    found.push((p, "registry password"));
+                }
+            } else if key == "DOCKER_AUTH_CONFIG" {
+                found.push((v, "DOCKER_AUTH_CONFIG"));
+            }
+        }
+    }
+    for (value, name) in found {
+        if name == "DOCKER_AUTH_CONFIG" {
+            // JSON with a base64 `auth`: literal when it carries no reference.
+            let Some(s) = scan.doc.str(value) else { continue };
+            if s.contains("\"auth\"") && !is_reference(scan.system, s) {
+                let span = scan.doc.span(value);
+                scan.hit(Hit::new("NHI411", span.clone(), "`DOCKER_AUTH_CONFIG` holds literal registry credentials").key("DOCKER_AUTH_CONFIG").secret(span));
+            }
+            continue;
+        }
+        if let Some(range) = scan.doc.str(value).and_then(|s| {
+            let t = s.trim();
+            (t.len() >= 6 && !is_reference(scan.system, t) && !filters::is_placeholder(t.as_bytes()))
+                .then(|| s.find(t).map(|i| i..i + t.len()))
+                .flatten()
+        }) {
+            let secret = scan.doc.str(value).unwrap_or("")[range.clone()].to_string();
+            let span = scan.sub(value, range);
+            scan.hit(
+                Hit::new("NHI411", span.clone(), format!("a container registry password is hard-coded: {}", redact(&secret)))
+                    .key(format!("registry:{}", crate::finding::secret_hash(secret.as_bytes())))
+                    .secret(span),
+            );
+        }
+    }
+}

@@ -1,0 +1,439 @@
+//! A small YAML tree that keeps the byte span of every node, built from
+//! saphyr-parser's spanned event stream.
+//!
+//! Aliases are kept as references to their anchor and never copied, so an
+//! alias bomb ("billion laughs") costs one node per alias, not an
+//! exponential expansion. Lookups that follow aliases and merge keys (`<<`)
+//! carry a visit budget, so even a pathological merge chain stays bounded.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span, SpannedEventReceiver};
+
+pub type NodeId = usize;
+
+/// How many nodes one lookup may visit through aliases and merge keys.
+const VISIT_BUDGET: usize = 10_000;
+/// How deep merge keys are followed.
+const MERGE_DEPTH: usize = 8;
+
+#[derive(Debug)]
+pub enum Kind {
+    Scalar { value: String, style: ScalarStyle },
+    Seq(Vec<NodeId>),
+    Map(Vec<(NodeId, NodeId)>),
+    /// A reference to the node that carries anchor id `.0`.
+    Alias(usize),
+}
+
+#[derive(Debug)]
+pub struct Node {
+    pub kind: Kind,
+    /// Byte span in the source. For block scalars it covers the content lines.
+    pub span: Range<usize>,
+}
+
+/// One YAML document with positions.
+#[derive(Debug)]
+pub struct Doc {
+    nodes: Vec<Node>,
+    pub root: Option<NodeId>,
+    anchors: HashMap<usize, NodeId>,
+}
+
+/// Why a file could not be read as YAML.
+#[derive(Debug)]
+pub struct ParseError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// Parse every document of a YAML stream.
+pub fn parse(src: &str) -> Result<Vec<Doc>, ParseError> {
+    let mut b = Builder {
+        src,
+        line_starts: line_starts(src),
+        docs: Vec::new(),
+        nodes: Vec::new(),
+        anchors: HashMap::new(),
+        stack: Vec::new(),
+        root: None,
+    };
+    let mut parser = Parser::new_from_str(src);
+    parser.load(&mut b, true).map_err(|e| ParseError {
+        line: e.marker().line(),
+        column: e.marker().col() + 1,
+        message: e.info().to_string(),
+    })?;
+    Ok(b.docs)
+}
+
+fn line_starts(src: &str) -> Vec<usize> {
+    let mut v = vec![0];
+    v.extend(memchr::memchr_iter(b'\n', src.as_bytes()).map(|i| i + 1));
+    v
+}
+
+enum Open {
+    Seq(NodeId),
+    /// A mapping and the key waiting for its value.
+    Map(NodeId, Option<NodeId>),
+}
+
+struct Builder<'s> {
+    src: &'s str,
+    line_starts: Vec<usize>,
+    docs: Vec<Doc>,
+    nodes: Vec<Node>,
+    anchors: HashMap<usize, NodeId>,
+    stack: Vec<Open>,
+    root: Option<NodeId>,
+}
+
+impl Builder<'_> {
+    /// Byte offset of a marker (saphyr counts characters; lines are 1-based, columns 0-based).
+    fn offset(&self, m: &saphyr_parser::Marker) -> usize {
+        let Some(&start) = self.line_starts.get(m.line().saturating_sub(1)) else {
+            return self.src.len();
+        };
+        let line = &self.src[start..];
+        let end = line.find('\n').unwrap_or(line.len());
+        let line = &line[..end];
+        if line.is_ascii() {
+            return start + m.col().min(line.len());
+        }
+        start
+            + line
+                .char_indices()
+                .nth(m.col())
+                .map_or(line.len(), |(i, _)| i)
+    }
+
+    fn add(&mut self, kind: Kind, span: Span, anchor: usize) -> NodeId {
+        let id = self.nodes.len();
+        let start = self.offset(&span.start);
+        let end = self.offset(&span.end).max(start);
+        self.nodes.push(Node {
+            kind,
+            span: start..end,
+        });
+        if anchor > 0 {
+            self.anchors.insert(anchor, id);
+        }
+        id
+    }
+
+    /// Attach a finished node to its parent (or make it the document root).
+    fn attach(&mut self, id: NodeId) {
+        match self.stack.last_mut() {
+            None => self.root = Some(id),
+            Some(Open::Seq(s)) => {
+                if let Kind::Seq(v) = &mut self.nodes[*s].kind {
+                    v.push(id);
+                }
+            }
+            Some(Open::Map(m, pending)) => match pending.take() {
+                None => *pending = Some(id),
+                Some(k) => {
+                    if let Kind::Map(v) = &mut self.nodes[*m].kind {
+                        v.push((k, id));
+                    }
+                }
+            },
+        }
+    }
+
+    fn close(&mut self, end: &saphyr_parser::Marker) {
+        let end = self.offset(end);
+        if let Some(Open::Seq(id) | Open::Map(id, _)) = self.stack.pop() {
+            let n = &mut self.nodes[id];
+            n.span.end = end.max(n.span.start);
+            self.attach(id);
+        }
+    }
+}
+
+impl<'input> SpannedEventReceiver<'input> for Builder<'_> {
+    fn on_event(&mut self, ev: Event<'input>, span: Span) {
+        match ev {
+            Event::DocumentStart(_) => {
+                self.nodes.clear();
+                self.anchors.clear();
+                self.stack.clear();
+                self.root = None;
+            }
+            Event::DocumentEnd => {
+                self.docs.push(Doc {
+                    nodes: std::mem::take(&mut self.nodes),
+                    root: self.root.take(),
+                    anchors: std::mem::take(&mut self.anchors),
+                });
+            }
+            Event::Scalar(value, style, anchor, _) => {
+                let id = self.add(
+                    Kind::Scalar {
+                        value: value.into_owned(),
+                        style,
+                    },
+                    span,
+                    anchor,
+                );
+                self.attach(id);
+            }
+            Event::Alias(anchor) => {
+                let id = self.add(Kind::Alias(anchor), span, 0);
+                self.attach(id);
+            }
+            Event::SequenceStart(anchor, _) => {
+                let id = self.add(Kind::Seq(Vec::new()), span, anchor);
+                self.stack.push(Open::Seq(id));
+            }
+            Event::MappingStart(anchor, _) => {
+                let id = self.add(Kind::Map(Vec::new()), span, anchor);
+                self.stack.push(Open::Map(id, None));
+            }
+            Event::SequenceEnd | Event::MappingEnd => self.close(&span.end),
+            Event::Nothing | Event::StreamStart | Event::StreamEnd => {}
+        }
+    }
+}
+
+impl Doc {
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id]
+    }
+
+    pub fn span(&self, id: NodeId) -> Range<usize> {
+        self.nodes[id].span.clone()
+    }
+
+    /// Follow an alias to its anchored node (one hop: anchors never sit on aliases).
+    pub fn resolve(&self, id: NodeId) -> NodeId {
+        match self.nodes[id].kind {
+            Kind::Alias(a) => self.anchors.get(&a).copied().unwrap_or(id),
+            _ => id,
+        }
+    }
+
+    /// The scalar text of a node (through an alias).
+    pub fn str(&self, id: NodeId) -> Option<&str> {
+        match &self.nodes[self.resolve(id)].kind {
+            Kind::Scalar { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    pub fn is_map(&self, id: NodeId) -> bool {
+        matches!(self.nodes[self.resolve(id)].kind, Kind::Map(_))
+    }
+
+    /// Items of a sequence (through an alias); empty for anything else.
+    pub fn items(&self, id: NodeId) -> &[NodeId] {
+        match &self.nodes[self.resolve(id)].kind {
+            Kind::Seq(v) => v,
+            _ => &[],
+        }
+    }
+
+    /// Key/value pairs of a mapping, own keys first, then keys brought in by
+    /// merge keys (`<<: *defaults`) that the mapping does not override.
+    pub fn entries(&self, id: NodeId) -> Vec<(NodeId, NodeId)> {
+        let mut out = Vec::new();
+        let mut budget = VISIT_BUDGET;
+        self.collect_entries(id, 0, &mut budget, &mut out);
+        out
+    }
+
+    fn collect_entries(
+        &self,
+        id: NodeId,
+        depth: usize,
+        budget: &mut usize,
+        out: &mut Vec<(NodeId, NodeId)>,
+    ) {
+        let Kind::Map(pairs) = &self.nodes[self.resolve(id)].kind else {
+            return;
+        };
+        let mut merges = Vec::new();
+        for &(k, v) in pairs {
+            if *budget == 0 {
+                return;
+            }
+            *budget -= 1;
+            if self.str(k) == Some("<<") {
+                merges.push(v);
+            } else if !out.iter().any(|&(ok, _)| self.str(ok) == self.str(k)) {
+                out.push((k, v));
+            }
+        }
+        if depth >= MERGE_DEPTH {
+            return;
+        }
+        for m in merges {
+            let targets: Vec<NodeId> = match &self.nodes[self.resolve(m)].kind {
+                Kind::Seq(v) => v.clone(),
+                _ => vec![m],
+            };
+            for t in targets {
+                self.collect_entries(t, depth + 1, budget, out);
+            }
+        }
+    }
+
+    /// The key and value nodes of `key` in mapping `id`.
+    pub fn get_entry(&self, id: NodeId, key: &str) -> Option<(NodeId, NodeId)> {
+        self.entries(id)
+            .into_iter()
+            .find(|&(k, _)| self.str(k) == Some(key))
+    }
+
+    pub fn get(&self, id: NodeId, key: &str) -> Option<NodeId> {
+        self.get_entry(id, key).map(|(_, v)| v)
+    }
+
+    pub fn get_str(&self, id: NodeId, key: &str) -> Option<&str> {
+        self.get(id, key).and_then(|v| self.str(v))
+    }
+
+    /// Byte span in the source of `range` (byte offsets into the scalar's
+    /// value). Block, folded and quoted scalars are stored with indentation
+    /// removed and lines joined, so the text is looked up in the scalar's
+    /// source: the n-th occurrence in the value is the n-th in the source.
+    /// Falls back to the whole scalar when the text is not found verbatim.
+    pub fn sub_span(&self, src: &str, id: NodeId, range: Range<usize>) -> Range<usize> {
+        let id = self.resolve(id);
+        let node = &self.nodes[id];
+        let Kind::Scalar { value, .. } = &node.kind else {
+            return node.span.clone();
+        };
+        let Some(needle) = value.get(range.clone()) else {
+            return node.span.clone();
+        };
+        if needle.is_empty() {
+            return node.span.clone();
+        }
+        let nth = value[..range.start].matches(needle).count();
+        let Some(raw) = src.get(node.span.clone()) else {
+            return node.span.clone();
+        };
+        match raw.match_indices(needle).nth(nth) {
+            Some((i, _)) => node.span.start + i..node.span.start + i + needle.len(),
+            None => node.span.clone(),
+        }
+    }
+
+    /// Every node reachable from `id` without following aliases (aliases
+    /// point at nodes reached elsewhere), depth-first, bounded by `limit`.
+    pub fn descendants(&self, id: NodeId, limit: usize) -> Vec<NodeId> {
+        let mut out = Vec::new();
+        let mut stack = vec![id];
+        while let Some(n) = stack.pop() {
+            if out.len() >= limit {
+                break;
+            }
+            out.push(n);
+            match &self.nodes[n].kind {
+                Kind::Seq(v) => stack.extend(v.iter().rev()),
+                Kind::Map(pairs) => {
+                    for &(k, v) in pairs.iter().rev() {
+                        stack.push(v);
+                        stack.push(k);
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(src: &str, r: Range<usize>) -> &str {
+        &src[r]
+    }
+
+    #[test]
+    fn literal_block_token_maps_to_its_source_position() {
+        let src = "a:\n  run: |\n    echo hi\n      x ${{ secrets.A }}\n";
+        let docs = parse(src).unwrap();
+        let d = &docs[0];
+        let run = d.get(d.get(d.root.unwrap(), "a").unwrap(), "run").unwrap();
+        let v = d.str(run).unwrap();
+        let at = v.find("${{").unwrap();
+        let span = d.sub_span(src, run, at..at + 16);
+        assert_eq!(text(src, span.clone()), "${{ secrets.A }}");
+        // line 4, column 9 (1-based)
+        let before = &src[..span.start];
+        assert_eq!(before.matches('\n').count() + 1, 4);
+        assert_eq!(span.start - before.rfind('\n').unwrap(), 9);
+    }
+
+    #[test]
+    fn folded_block_and_repeated_tokens() {
+        let src = "f: >\n  echo $T\n  echo $T\n";
+        let d = &parse(src).unwrap()[0];
+        let f = d.get(d.root.unwrap(), "f").unwrap();
+        let v = d.str(f).unwrap();
+        let second = v.rfind("$T").unwrap();
+        let span = d.sub_span(src, f, second..second + 2);
+        assert_eq!(span.start, src.rfind("$T").unwrap());
+    }
+
+    #[test]
+    fn alias_bomb_stays_small() {
+        let mut src = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..40 {
+            let p = i - 1;
+            src.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let docs = parse(&src).unwrap();
+        assert!(docs[0].len() < 1000);
+        let root = docs[0].root.unwrap();
+        assert_eq!(docs[0].entries(root).len(), 40);
+    }
+
+    #[test]
+    fn merge_keys_are_followed_and_overridden() {
+        let src = "d: &d {image: x, script: s}\njob:\n  <<: *d\n  image: y\n";
+        let d = &parse(src).unwrap()[0];
+        let job = d.get(d.root.unwrap(), "job").unwrap();
+        assert_eq!(d.get_str(job, "image"), Some("y"));
+        assert_eq!(d.get_str(job, "script"), Some("s"));
+    }
+
+    #[test]
+    fn self_merging_anchor_terminates() {
+        let src = "a: &a\n  <<: *a\n  k: v\n";
+        // The parser may accept or reject the forward reference; neither may hang.
+        if let Ok(docs) = parse(src) {
+            let root = docs[0].root.unwrap();
+            let a = docs[0].get(root, "a").unwrap();
+            let _ = docs[0].entries(a);
+        }
+    }
+
+    #[test]
+    fn invalid_yaml_is_an_error_with_position() {
+        let e = parse("a: [1, 2\nb: c\n").unwrap_err();
+        assert!(e.line >= 1, "{e:?}");
+    }
+
+    #[test]
+    fn non_ascii_columns_become_byte_offsets() {
+        let src = "é: ünï\nk: v\n";
+        let d = &parse(src).unwrap()[0];
+        let v = d.get(d.root.unwrap(), "é").unwrap();
+        assert_eq!(text(src, d.span(v)), "ünï");
+    }
+}
