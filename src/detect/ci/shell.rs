@@ -159,20 +159,28 @@ pub fn check(scan: &mut Scan, job: &Job) {
     let mut written = Vec::new();
     for step in &job.steps {
         let known = secret_vars(scan, job, step);
+        // Script items of one step run in one shell: tracing carries over.
+        let mut trace = Trace::default();
         for &s in &step.scripts {
-            script(scan, s, &known, &mut written);
+            script(scan, s, &known, &mut written, &mut trace);
         }
     }
     artifacts(scan, job, &written);
 }
 
-fn script(scan: &mut Scan, node: NodeId, known: &[String], written: &mut Vec<Written>) {
+/// `set -x` state across the scripts of one step.
+#[derive(Default)]
+struct Trace {
+    /// Source span of the `set -x` in force.
+    on: Option<Range<usize>>,
+    reported: bool,
+}
+
+fn script(scan: &mut Scan, node: NodeId, known: &[String], written: &mut Vec<Written>, trace: &mut Trace) {
     let Some(value) = scan.doc.str(node).map(str::to_string) else {
         return;
     };
     let system = scan.system;
-    let mut xtrace: Option<Range<usize>> = None;
-    let mut xtrace_reported = false;
     let composite = scan.item.file_name().starts_with("action.");
     for (off, line) in logical_lines(&value) {
         let trimmed = line.trim_start();
@@ -180,21 +188,17 @@ fn script(scan: &mut Scan, node: NodeId, known: &[String], written: &mut Vec<Wri
             continue;
         }
         if let Some(r) = xtrace_switch(line) {
-            match r {
-                Some(r) => xtrace = Some(off + r.start..off + r.end),
-                None => xtrace = None,
-            }
+            trace.on = r.map(|r| scan.sub(node, off + r.start..off + r.end));
         }
         let line_refs = secret_refs(system, line, known);
-        if let (Some(x), false, Some((first, name))) = (&xtrace, xtrace_reported, line_refs.first()) {
-            let at = scan.sub(node, x.clone());
+        if let (Some(at), false, Some((first, name))) = (trace.on.clone(), trace.reported, line_refs.first()) {
             let use_span = scan.sub(node, off + first.start..off + first.end);
             scan.hit(
                 Hit::new("NHI420", at, format!("`set -x` traces every command, and a later line expands the secret `{}` into the trace", short(name)))
                     .key(format!("xtrace:{}", short(name)))
                     .related(use_span, "secret expanded while tracing is on"),
             );
-            xtrace_reported = true;
+            trace.reported = true;
         }
         let mut in_echo: Vec<Range<usize>> = Vec::new();
         for seg in segments(line) {
