@@ -35,14 +35,17 @@ pub fn run(sink: &mut Sink) {
             .and_then(|v| v.as_str())
             .unwrap_or("")
             .to_string();
-        let same = first.get(provider.as_str()).copied().or_else(|| {
-            // A registry login is corroborated by federation with any cloud.
-            (provider == "registry")
-                .then(|| registry_clouds.iter().find_map(|c| first.get(c).copied()))
-                .flatten()
-        });
+        // A registry login is corroborated by federation with any cloud.
+        let candidates: Vec<&str> = if provider == "registry" {
+            registry_clouds.to_vec()
+        } else {
+            vec![provider.as_str()]
+        };
+        let same = candidates
+            .iter()
+            .find_map(|c| first.get(c).map(|loc| (*loc, c.to_string())));
         let (loc, conf, what) = match (same, first.get("oidc")) {
-            (Some(loc), _) => (loc, Confidence::High, provider.clone()),
+            (Some((loc, what)), _) => (loc, Confidence::High, what),
             (None, Some(loc)) => (*loc, finding.confidence.raised(), "oidc".to_string()),
             (None, None) => continue,
         };

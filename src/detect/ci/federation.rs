@@ -145,17 +145,17 @@ fn env_provider(name: &str) -> Option<Provider> {
 }
 
 pub fn check(scan: &mut Scan, job: &Job) {
-    let ctx = JobFacts::of(scan, job);
-    env_vars(scan, job, &job.env, &ctx);
+    let ctx = &mut JobFacts::of(scan, job);
+    env_vars(scan, job, &job.env, ctx);
     for step in &job.steps {
-        uses(scan, job, step, &ctx);
-        env_vars(scan, job, &step.env, &ctx);
+        uses(scan, job, step, ctx);
+        env_vars(scan, job, &step.env, ctx);
         if scan.system != System::GitHub {
             // Pipe variables, plugin settings and orb parameters are environment too.
-            env_vars(scan, job, &step.with, &ctx);
+            env_vars(scan, job, &step.with, ctx);
         }
         for &s in &step.scripts {
-            script(scan, job, s, &ctx);
+            script(scan, job, s, ctx);
         }
     }
 }
@@ -167,6 +167,8 @@ struct JobFacts {
     publishes_npm: bool,
     /// Publishing to a private PyPI-like index, not pypi.org.
     private_pypi: bool,
+    /// Providers already reported for this job: one finding per job and provider.
+    reported: Vec<Provider>,
 }
 
 impl JobFacts {
@@ -208,6 +210,7 @@ impl JobFacts {
             custom_endpoint,
             publishes_npm,
             private_pypi,
+            reported: Vec::new(),
         }
     }
 }
@@ -233,7 +236,7 @@ fn holds_credential(scan: &Scan, v: &Var) -> bool {
     }
 }
 
-fn env_vars(scan: &mut Scan, job: &Job, vars: &[Var], ctx: &JobFacts) {
+fn env_vars(scan: &mut Scan, job: &Job, vars: &[Var], ctx: &mut JobFacts) {
     let has_secret_key = vars
         .iter()
         .any(|v| v.name.eq_ignore_ascii_case("AWS_SECRET_ACCESS_KEY"));
@@ -257,10 +260,11 @@ fn env_vars(scan: &mut Scan, job: &Job, vars: &[Var], ctx: &JobFacts) {
     }
 }
 
-fn report(scan: &mut Scan, job: &Job, p: Provider, span: Range<usize>, what: &str, ctx: &JobFacts) {
-    if !p.federates_from(scan.system) {
+fn report(scan: &mut Scan, job: &Job, p: Provider, span: Range<usize>, what: &str, ctx: &mut JobFacts) {
+    if !p.federates_from(scan.system) || ctx.reported.contains(&p) {
         return;
     }
+    ctx.reported.push(p);
     let mut hit = Hit::new(
         p.rule(),
         span,
@@ -282,7 +286,7 @@ fn input<'a>(step: &'a Step, names: &[&str]) -> Option<&'a Var> {
         .find(|v| names.iter().any(|n| v.name.eq_ignore_ascii_case(n)))
 }
 
-fn uses(scan: &mut Scan, job: &Job, step: &Step, ctx: &JobFacts) {
+fn uses(scan: &mut Scan, job: &Job, step: &Step, ctx: &mut JobFacts) {
     let Some((uses, uses_node)) = &step.uses else {
         return;
     };
@@ -293,41 +297,41 @@ fn uses(scan: &mut Scan, job: &Job, step: &Step, ctx: &JobFacts) {
         .to_ascii_lowercase();
     let action = action.split('#').next().unwrap_or("");
     let uses_span = scan.doc.span(*uses_node);
-    let flag = |scan: &mut Scan, p: Provider, v: &Var, what: &str| {
+    fn flag(scan: &mut Scan, job: &Job, ctx: &mut JobFacts, p: Provider, v: &Var, what: &str) {
         if holds_credential(scan, v) || scan.system != System::GitHub {
             report(scan, job, p, scan.doc.span(v.key), what, ctx);
         }
-    };
+    }
     match action {
         "aws-actions/configure-aws-credentials" => {
             if let Some(v) = input(step, &["aws-secret-access-key", "aws-access-key-id"]) {
-                flag(scan, Provider::Aws, v, "configure-aws-credentials is given a static access key");
+                flag(scan, job, ctx, Provider::Aws, v, "configure-aws-credentials is given a static access key");
             } else if input(step, &["role-to-assume"]).is_some() {
                 scan.fact("aws", uses_span);
             }
         }
         "azure/login" => {
             if let Some(v) = input(step, &["creds", "client-secret"]) {
-                flag(scan, Provider::Azure, v, "azure/login is given a service principal secret");
+                flag(scan, job, ctx, Provider::Azure, v, "azure/login is given a service principal secret");
             } else if input(step, &["client-id"]).is_some() {
                 scan.fact("azure", uses_span);
             }
         }
         "azure/webapps-deploy" | "azure/functions-action" => {
             if let Some(v) = input(step, &["publish-profile"]) {
-                flag(scan, Provider::Azure, v, "deployment authenticates with a publish profile (a static password)");
+                flag(scan, job, ctx, Provider::Azure, v, "deployment authenticates with a publish profile (a static password)");
             }
         }
         "azure/docker-login" => {
             if let Some(v) = input(step, &["password"]) {
-                flag(scan, Provider::Registry, v, "azure/docker-login is given a registry password");
+                flag(scan, job, ctx, Provider::Registry, v, "azure/docker-login is given a registry password");
             }
         }
         a if a.starts_with("google-github-actions/")
             || a.starts_with("googlecloudplatform/github-actions") =>
         {
             if let Some(v) = input(step, &["credentials_json", "service_account_key", "credentials"]) {
-                flag(scan, Provider::Gcp, v, "a service account key is handed to the Google action");
+                flag(scan, job, ctx, Provider::Gcp, v, "a service account key is handed to the Google action");
             } else if input(step, &["workload_identity_provider"]).is_some() {
                 scan.fact("gcp", uses_span);
             }
@@ -343,7 +347,7 @@ fn uses(scan: &mut Scan, job: &Job, step: &Step, ctx: &JobFacts) {
                 Some(_) => {}
                 None => {
                     if let Some(v) = input(step, &["token"]) {
-                        flag(scan, Provider::Vault, v, "Vault login with a static token");
+                        flag(scan, job, ctx, Provider::Vault, v, "Vault login with a static token");
                     }
                 }
             }
@@ -373,19 +377,19 @@ fn uses(scan: &mut Scan, job: &Job, step: &Step, ctx: &JobFacts) {
                 .and_then(|v| scan.doc.str(v.value))
                 .is_some_and(|u| !u.contains("pypi.org"));
             match input(step, &["password"]) {
-                Some(v) if !private => flag(scan, Provider::PyPi, v, "PyPI upload with an API token"),
+                Some(v) if !private => flag(scan, job, ctx, Provider::PyPi, v, "PyPI upload with an API token"),
                 Some(_) => {}
                 None => scan.fact("pypi", uses_span),
             }
         }
         "js-devtools/npm-publish" => {
             if let Some(v) = input(step, &["token"]) {
-                flag(scan, Provider::Npm, v, "npm publish with an automation token");
+                flag(scan, job, ctx, Provider::Npm, v, "npm publish with an automation token");
             }
         }
         "katyo/publish-crates" => {
             if let Some(v) = input(step, &["registry-token"]) {
-                flag(scan, Provider::Crates, v, "crates.io publish with an API token");
+                flag(scan, job, ctx, Provider::Crates, v, "crates.io publish with an API token");
             }
         }
         "rust-lang/crates-io-auth-action" => scan.fact("crates", uses_span),
@@ -459,7 +463,7 @@ fn script_rules() -> &'static [ScriptRule] {
             r(Provider::Gcp, r"(?s)\bgcloud\s+auth\s+activate-service-account\b[^\n;&|]*?(?:\\\n[^\n;&|]*?)*?(?P<at>--key-file)\b", "`gcloud auth activate-service-account --key-file` uses a service account key", false),
             r(Provider::Vault, r"(?s)\bvault\s+login\s+(?P<at>-method=(?:approle|userpass|ldap|github)\b|[^-\s]\S*)", "`vault login` with a static token or AppRole", false),
             r(Provider::Vault, r"\bvault\s+write\s+(?P<at>auth/approle/login)\b", "Vault AppRole login with a static secret id", false),
-            r(Provider::Jfrog, r"(?s)\b(?:jf|jfrog)\s+(?:c|config|rt\s+c)\s+add\b[^\n;&|]*?(?:\\\n[^\n;&|]*?)*?(?P<at>--password|--access-token|--apikey)\b", "JFrog CLI configured with a password or access token", false),
+            r(Provider::Jfrog, r"(?s)\b(?:jf|jfrog)\s+(?:c|config|rt\s+c)\s+add\b[^\n;&|]*?(?:\\\n[^\n;&|]*?)*?(?P<at>--password|--access-token(?:-stdin)?|--apikey)\b", "JFrog CLI configured with a password or access token", false),
             r(Provider::Registry, r"(?s)\bdocker\s+login\b(?P<at>[^\n;&|]*?(?:\.dkr\.ecr\.|-docker\.pkg\.dev|gcr\.io|\.azurecr\.io)\S*)", "`docker login` to a federation-capable registry with a stored password", true),
             r(Provider::PyPi, r"(?s)\btwine\s+upload\b[^\n;&|]*?(?:\\\n[^\n;&|]*?)*?\s(?P<at>-p|--password)[\s=]", "`twine upload` with an API token", false),
             r(Provider::PyPi, r"(?s)\b(?:uv|poetry)\s+publish\b[^\n;&|]*?\s(?P<at>--token|--password|-p)[\s=]", "publish to PyPI with an API token", false),
@@ -472,7 +476,7 @@ fn script_rules() -> &'static [ScriptRule] {
     })
 }
 
-fn script(scan: &mut Scan, job: &Job, node: usize, ctx: &JobFacts) {
+fn script(scan: &mut Scan, job: &Job, node: usize, ctx: &mut JobFacts) {
     let Some(value) = scan.doc.str(node).map(str::to_string) else {
         return;
     };

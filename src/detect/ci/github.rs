@@ -75,6 +75,10 @@ fn step(scan: &Scan, s: NodeId) -> Step {
         scripts: Vec::new(),
     };
     scripts(doc, doc.get(s, "run"), &mut st.scripts);
+    // actions/github-script's `script` is a program too (JavaScript).
+    if st.uses.as_ref().is_some_and(|(u, _)| u.to_ascii_lowercase().starts_with("actions/github-script")) {
+        scripts(doc, doc.get(doc.get(s, "with").unwrap_or(s), "script"), &mut st.scripts);
+    }
     st
 }
 
@@ -111,8 +115,22 @@ fn permissions(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
             }
         }
     }
-    for span in job_grants {
-        scan.fact("oidc", span);
+    // Pages deployments and build attestations also need `id-token: write`;
+    // they say nothing about federating with a cloud.
+    let cloud = !super::all_steps(jobs).any(|(_, st)| {
+        st.uses.as_ref().is_some_and(|(u, _)| {
+            let u = u.to_ascii_lowercase();
+            u.starts_with("actions/deploy-pages")
+                || u.starts_with("actions/attest")
+                || u.starts_with("sigstore/")
+                || u.starts_with("slsa-framework/")
+                || u.starts_with("codecov/")
+        })
+    });
+    if cloud {
+        for span in job_grants {
+            scan.fact("oidc", span);
+        }
     }
     let Some((_, p)) = doc.get_entry(root, "permissions") else { return };
     let jobs_n = jobs.len();
@@ -126,7 +144,13 @@ fn permissions(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
     } else {
         return;
     };
-    scan.fact("oidc", span.clone());
+    if cloud {
+        scan.fact("oidc", span.clone());
+    }
+    // With one job there is nothing to narrow the grant to.
+    if jobs_n < 2 {
+        return;
+    }
     scan.hit(
         Hit::new("NHI433", span, format!("{what} at workflow level lets all {jobs_n} job(s) mint OIDC tokens; grant it only in the job that federates"))
             .key("workflow-id-token")
@@ -225,8 +249,14 @@ fn privileged_triggers(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
         }
         let Some(at) = checkout else { continue };
         let trigger_span = doc.span(event_node);
+        // A deployment environment can require a reviewer before the job runs.
+        let gated = doc.get(j, "environment").is_some();
+        let mut hit = Hit::new("NHI432", at, format!("job `{}` runs on `{event}` with secrets and checks out the pull request's code, so that code can read them{}", job.name, if gated { " (the job's environment may require approval first)" } else { "" }));
+        if gated {
+            hit = hit.confidence(crate::finding::Confidence::Low).prop("environment_gate", true);
+        }
         scan.hit(
-            Hit::new("NHI432", at, format!("job `{}` runs on `{event}` with secrets and checks out the pull request's code, so that code can read them", job.name))
+            hit
                 .key(format!("{event}:{}", job.name))
                 .prop("trigger", event.clone())
                 .related(trigger_span, format!("`{event}` runs with the base repository's secrets"))
