@@ -128,7 +128,10 @@ pub fn finish(
             NoticeKind::Skipped if !settings.output.quiet => {
                 eprintln!("nhiscan: skipped: {}: {}", n.path, n.message)
             }
-            NoticeKind::Skipped => {}
+            NoticeKind::Note if !settings.output.quiet => {
+                eprintln!("nhiscan: note: {}: {}", n.path, n.message)
+            }
+            NoticeKind::Skipped | NoticeKind::Note => {}
         }
     }
     let findings = &mut sink.findings;

@@ -91,6 +91,9 @@ pub enum NoticeKind {
     Skipped,
     /// Could not be read or parsed: the scan is incomplete, the exit code says so.
     Error,
+    /// Read and scanned, with something worth knowing (e.g. keys a CI
+    /// audit does not know and ignored). Neither skipped nor an error.
+    Note,
 }
 
 /// Where detectors put what they produce.
@@ -117,6 +120,14 @@ impl Sink {
     pub fn error(&mut self, path: &str, message: impl Into<String>) {
         self.notices.push(Notice {
             kind: NoticeKind::Error,
+            path: path.to_string(),
+            message: message.into(),
+        });
+    }
+
+    pub fn note(&mut self, path: &str, message: impl Into<String>) {
+        self.notices.push(Notice {
+            kind: NoticeKind::Note,
             path: path.to_string(),
             message: message.into(),
         });

@@ -82,9 +82,64 @@ fn step(scan: &Scan, s: NodeId) -> Step {
     st
 }
 
+const WORKFLOW_KEYS: &[&str] = &[
+    "name", "run-name", "on", "permissions", "env", "defaults", "concurrency", "jobs",
+];
+const JOB_KEYS: &[&str] = &[
+    "name", "permissions", "needs", "if", "runs-on", "environment", "concurrency", "outputs",
+    "env", "defaults", "steps", "timeout-minutes", "strategy", "continue-on-error", "container",
+    "services", "uses", "with", "secrets", "snapshot",
+];
+const STEP_KEYS: &[&str] = &[
+    "id", "if", "name", "uses", "run", "working-directory", "shell", "with", "env",
+    "continue-on-error", "timeout-minutes",
+];
+const ACTION_KEYS: &[&str] = &["name", "author", "description", "inputs", "outputs", "runs", "branding"];
+
+/// Keys GitHub does not define: ignored by the audit, reported as one note per file.
+fn unknown_keys(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
+    let doc = scan.doc;
+    let mut unknown = Vec::new();
+    let collect = |map: NodeId, known: &[&str], unknown: &mut Vec<String>| {
+        for (k, _) in doc.entries(map) {
+            if let Some(key) = doc.str(k) {
+                if !known.contains(&key) && key != "true" {
+                    let p = scan.item.position(doc.span(k).start);
+                    unknown.push(format!("`{key}` (line {})", p.line));
+                }
+            }
+        }
+    };
+    if scan.item.file_name().starts_with("action.") {
+        collect(root, ACTION_KEYS, &mut unknown);
+    } else {
+        collect(root, WORKFLOW_KEYS, &mut unknown);
+        for job in jobs {
+            if let Some(j) = job.node.filter(|&j| doc.is_map(j)) {
+                collect(j, JOB_KEYS, &mut unknown);
+                if let Some(steps) = doc.get(j, "steps") {
+                    for &s in doc.items(steps) {
+                        collect(s, STEP_KEYS, &mut unknown);
+                    }
+                }
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        let n = unknown.len();
+        unknown.truncate(5);
+        scan.note(format!(
+            "{n} key(s) unknown to GitHub Actions ignored by the CI audit: {}{}",
+            unknown.join(", "),
+            if n > 5 { ", …" } else { "" }
+        ));
+    }
+}
+
 pub fn check(scan: &mut Scan, jobs: &[Job]) {
     let doc = scan.doc;
     let Some(root) = doc.root else { return };
+    unknown_keys(scan, root, jobs);
     permissions(scan, root, jobs);
     for job in jobs {
         let Some(j) = job.node else { continue };

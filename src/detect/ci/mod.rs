@@ -101,6 +101,7 @@ impl Detector for CiDetector {
                 system,
                 hits: Vec::new(),
                 facts: Vec::new(),
+                notes: Vec::new(),
             };
             let jobs = match system {
                 System::GitHub => github::read(&scan),
@@ -226,9 +227,15 @@ pub struct Scan<'a> {
     pub system: System,
     hits: Vec<Hit>,
     facts: Vec<(String, Range<usize>)>,
+    notes: Vec<String>,
 }
 
 impl Scan<'_> {
+    /// Something about the file worth a notice (not a finding).
+    pub fn note(&mut self, msg: impl Into<String>) {
+        self.notes.push(msg.into());
+    }
+
     pub fn hit(&mut self, hit: Hit) {
         self.hits.push(hit);
     }
@@ -289,6 +296,9 @@ impl Scan<'_> {
                 draft = draft.related(self.location(span), msg.clone());
             }
             draft.emit(out);
+        }
+        for n in &self.notes {
+            out.note(self.item.path(), n.clone());
         }
         for (key, span) in &self.facts {
             out.facts.push(Fact {

@@ -32,7 +32,17 @@ const NOT_SECRET_LAST: &[&str] = &[
 /// True for names like `API_TOKEN`, `db-password`, `AWS_SECRET_ACCESS_KEY`,
 /// `PRIVATE_KEY`, `NPM_TOKEN`; false for `TOKEN_URL`, `AWS_ACCESS_KEY_ID`, `PWD`.
 pub fn is_secret_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase().replace(['-', '.'], "_");
+    // camelCase counts as separate words: `apiToken` → API_TOKEN.
+    let mut words = String::with_capacity(name.len() + 4);
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && prev_lower {
+            words.push('_');
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        words.push(c);
+    }
+    let upper = words.to_ascii_uppercase().replace(['-', '.'], "_");
     let parts: Vec<&str> = upper.split('_').filter(|p| !p.is_empty()).collect();
     let Some(last) = parts.last() else {
         return false;
@@ -45,7 +55,12 @@ pub fn is_secret_name(name: &str) -> bool {
     }
     // KEY alone is too common (CACHE_KEY, SSH_KEY_PATH); only credential keys.
     parts.windows(2).any(|w| {
-        w[1] == "KEY" && matches!(w[0], "API" | "ACCESS" | "PRIVATE" | "SIGNING" | "ENCRYPTION")
+        w[1] == "KEY"
+            && matches!(
+                w[0],
+                "API" | "ACCESS" | "PRIVATE" | "SIGNING" | "ENCRYPTION" | "SSH" | "SA" | "GCP"
+                    | "GCLOUD" | "DEPLOY" | "SECRET" | "MASTER" | "GPG" | "PGP" | "ACCOUNT"
+            )
     }) || upper.ends_with("APIKEY")
         || upper.ends_with("ACCESSKEY")
 }
@@ -203,10 +218,23 @@ mod tests {
             "SONAR_PAT",
             "GCP_CREDENTIALS",
             "StripeApiKey",
+            "apiToken",
+            "clientSecret",
+            "GCP_SA_KEY",
+            "SSH_KEY",
         ] {
             assert!(is_secret_name(n), "{n}");
         }
-        for n in ["TOKEN_URL", "AWS_ACCESS_KEY_ID", "PWD", "CACHE_KEY", "PASSWORD_FILE", "PATH"] {
+        for n in [
+            "TOKEN_URL",
+            "AWS_ACCESS_KEY_ID",
+            "PWD",
+            "CACHE_KEY",
+            "PASSWORD_FILE",
+            "PATH",
+            "servicePrincipalKey",
+            "tokenUrl",
+        ] {
             assert!(!is_secret_name(n), "{n}");
         }
     }

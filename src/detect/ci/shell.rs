@@ -208,7 +208,9 @@ fn script(scan: &mut Scan, node: NodeId, known: &[String], written: &mut Vec<Wri
                 .iter()
                 .filter(|(r, _)| r.start >= seg.range.start && r.end <= seg.range.end)
                 .collect();
-            if prints(cmd) && !seg.piped {
+            // `echo "##vso[…]"` is an agent command, consumed, not logged.
+            let agent_command = text.contains("##vso[");
+            if prints(cmd) && !seg.piped && !agent_command {
                 if let Some(target) = redirect(text) {
                     if let (Some(f), Some((r, name))) = (runner_file(target), refs.first()) {
                         let span = scan.sub(node, off + r.start..off + r.end);
