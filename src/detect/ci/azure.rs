@@ -21,27 +21,40 @@ fn variables(doc: &Doc, node: Option<NodeId>) -> Vec<Var> {
         .filter_map(|&i| {
             let (k, name) = doc.get_entry(i, "name")?;
             let value = doc.get(i, "value")?;
-            Some(Var { name: doc.str(name)?.to_string(), key: k, value })
+            Some(Var {
+                name: doc.str(name)?.to_string(),
+                key: k,
+                value,
+            })
         })
         .collect()
 }
 
 pub fn read(scan: &Scan) -> Vec<Job> {
     let doc = scan.doc;
-    let Some(root) = doc.root else { return Vec::new() };
+    let Some(root) = doc.root else {
+        return Vec::new();
+    };
     let global = variables(doc, doc.get(root, "variables"));
     let mut out = Vec::new();
     for n in doc.descendants(root, WALK_LIMIT) {
         if !doc.is_map(n) {
             continue;
         }
-        let Some(steps) = doc.get(n, "steps") else { continue };
+        let Some(steps) = doc.get(n, "steps") else {
+            continue;
+        };
         let name = doc
             .get_str(n, "job")
             .or_else(|| doc.get_str(n, "deployment"))
             .unwrap_or(if n == root { "(pipeline)" } else { "(steps)" })
             .to_string();
-        let mut job = Job { name, node: Some(n), env: global.clone(), steps: Vec::new() };
+        let mut job = Job {
+            name,
+            node: Some(n),
+            env: global.clone(),
+            steps: Vec::new(),
+        };
         if n != root {
             job.env.extend(variables(doc, doc.get(n, "variables")));
         }
@@ -52,7 +65,11 @@ pub fn read(scan: &Scan) -> Vec<Job> {
 }
 
 fn step(doc: &Doc, s: NodeId) -> Step {
-    let mut st = Step { node: Some(s), env: vars(doc, doc.get(s, "env")), ..Step::default() };
+    let mut st = Step {
+        node: Some(s),
+        env: vars(doc, doc.get(s, "env")),
+        ..Step::default()
+    };
     for key in ["script", "bash", "pwsh", "powershell"] {
         scripts(doc, doc.get(s, key), &mut st.scripts);
     }
@@ -78,7 +95,9 @@ pub fn check(scan: &mut Scan, jobs: &[Job]) {
     for (_, step) in super::all_steps(jobs) {
         let adds_spn = step.with.iter().any(|v| {
             v.name.eq_ignore_ascii_case("addSpnToEnvironment")
-                && doc.str(v.value).is_some_and(|s| s.trim().eq_ignore_ascii_case("true"))
+                && doc
+                    .str(v.value)
+                    .is_some_and(|s| s.trim().eq_ignore_ascii_case("true"))
         });
         if !adds_spn {
             continue;
@@ -87,8 +106,11 @@ pub fn check(scan: &mut Scan, jobs: &[Job]) {
             let Some(value) = doc.str(s) else { continue };
             for (off, line) in logical_lines(value) {
                 let lower = line.trim_start().to_ascii_lowercase();
-                let prints = ["echo", "write-host", "write-output", "printf"].iter().any(|p| lower.starts_with(p));
-                let publishes = lower.contains("##vso[task.setvariable") && !lower.contains("issecret=true");
+                let prints = ["echo", "write-host", "write-output", "printf"]
+                    .iter()
+                    .any(|p| lower.starts_with(p));
+                let publishes =
+                    lower.contains("##vso[task.setvariable") && !lower.contains("issecret=true");
                 if !(prints || publishes) {
                     continue;
                 }

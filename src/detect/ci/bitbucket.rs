@@ -8,14 +8,18 @@ use super::{Scan, WALK_LIMIT};
 
 pub fn read(scan: &mut Scan) -> Vec<Job> {
     let doc = scan.doc;
-    let Some(root) = doc.root else { return Vec::new() };
+    let Some(root) = doc.root else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     let mut oidc = Vec::new();
     for n in doc.descendants(root, WALK_LIMIT) {
         if !doc.is_map(n) {
             continue;
         }
-        let Some(s) = doc.get(n, "step") else { continue };
+        let Some(s) = doc.get(n, "step") else {
+            continue;
+        };
         if !doc.is_map(s) {
             continue;
         }
@@ -29,10 +33,19 @@ pub fn read(scan: &mut Scan) -> Vec<Job> {
             node: Some(s),
             ..Job::default()
         };
-        let mut main = Step { node: Some(s), ..Step::default() };
+        let mut main = Step {
+            node: Some(s),
+            ..Step::default()
+        };
         for key in ["script", "after-script"] {
-            let Some(list) = doc.get(s, key) else { continue };
-            let items: Vec<NodeId> = if doc.str(list).is_some() { vec![list] } else { doc.items(list).to_vec() };
+            let Some(list) = doc.get(s, key) else {
+                continue;
+            };
+            let items: Vec<NodeId> = if doc.str(list).is_some() {
+                vec![list]
+            } else {
+                doc.items(list).to_vec()
+            };
             for i in items {
                 if doc.str(i).is_some() {
                     main.scripts.push(doc.resolve(i));
@@ -48,10 +61,18 @@ pub fn read(scan: &mut Scan) -> Vec<Job> {
         }
         job.steps.insert(0, main);
         if let Some((ak, a)) = doc.get_entry(s, "artifacts") {
-            let paths = if doc.is_map(a) { doc.get(a, "paths").unwrap_or(a) } else { a };
+            let paths = if doc.is_map(a) {
+                doc.get(a, "paths").unwrap_or(a)
+            } else {
+                a
+            };
             job.steps.push(Step {
                 uses: Some(("artifacts".into(), ak)),
-                with: vec![Var { name: "paths".into(), key: ak, value: paths }],
+                with: vec![Var {
+                    name: "paths".into(),
+                    key: ak,
+                    value: paths,
+                }],
                 ..Step::default()
             });
         }

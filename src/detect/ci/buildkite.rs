@@ -8,10 +8,15 @@ use super::Scan;
 
 pub fn read(scan: &Scan) -> Vec<Job> {
     let doc = scan.doc;
-    let Some(root) = doc.root else { return Vec::new() };
+    let Some(root) = doc.root else {
+        return Vec::new();
+    };
     let global = vars(doc, doc.get(root, "env"));
     let mut out = Vec::new();
-    let mut queue: Vec<NodeId> = doc.get(root, "steps").map(|s| doc.items(s).to_vec()).unwrap_or_default();
+    let mut queue: Vec<NodeId> = doc
+        .get(root, "steps")
+        .map(|s| doc.items(s).to_vec())
+        .unwrap_or_default();
     let mut guard = 0;
     while let Some(s) = queue.pop() {
         guard += 1;
@@ -26,19 +31,29 @@ pub fn read(scan: &Scan) -> Vec<Job> {
             continue;
         }
         let mut job = Job {
-            name: doc.get_str(s, "label").or_else(|| doc.get_str(s, "key")).unwrap_or("(step)").to_string(),
+            name: doc
+                .get_str(s, "label")
+                .or_else(|| doc.get_str(s, "key"))
+                .unwrap_or("(step)")
+                .to_string(),
             node: Some(s),
             env: global.clone(),
             steps: Vec::new(),
         };
-        let mut main = Step { node: Some(s), env: vars(doc, doc.get(s, "env")), ..Step::default() };
+        let mut main = Step {
+            node: Some(s),
+            env: vars(doc, doc.get(s, "env")),
+            ..Step::default()
+        };
         for key in ["command", "commands"] {
             scripts(doc, doc.get(s, key), &mut main.scripts);
         }
         job.steps.push(main);
         if let Some(plugins) = doc.get(s, "plugins") {
             for &p in doc.items(plugins) {
-                let Some(&(k, v)) = doc.entries(p).first() else { continue };
+                let Some(&(k, v)) = doc.entries(p).first() else {
+                    continue;
+                };
                 job.steps.push(Step {
                     node: Some(p),
                     uses: doc.str(k).map(|x| (x.to_string(), k)),
@@ -50,7 +65,11 @@ pub fn read(scan: &Scan) -> Vec<Job> {
         if let Some((ak, a)) = doc.get_entry(s, "artifact_paths") {
             job.steps.push(Step {
                 uses: Some(("artifacts".into(), ak)),
-                with: vec![Var { name: "paths".into(), key: ak, value: a }],
+                with: vec![Var {
+                    name: "paths".into(),
+                    key: ak,
+                    value: a,
+                }],
                 ..Step::default()
             });
         }

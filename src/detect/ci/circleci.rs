@@ -8,10 +8,14 @@ use super::Scan;
 
 pub fn read(scan: &Scan) -> Vec<Job> {
     let doc = scan.doc;
-    let Some(root) = doc.root else { return Vec::new() };
+    let Some(root) = doc.root else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for section in ["jobs", "commands"] {
-        let Some(map) = doc.get(root, section) else { continue };
+        let Some(map) = doc.get(root, section) else {
+            continue;
+        };
         for (k, j) in doc.entries(map) {
             let mut job = Job {
                 name: doc.str(k).unwrap_or("").to_string(),
@@ -20,7 +24,11 @@ pub fn read(scan: &Scan) -> Vec<Job> {
                 steps: Vec::new(),
             };
             if let Some(steps) = doc.get(j, "steps") {
-                job.steps = doc.items(steps).iter().filter_map(|&s| step(scan, s)).collect();
+                job.steps = doc
+                    .items(steps)
+                    .iter()
+                    .filter_map(|&s| step(scan, s))
+                    .collect();
             }
             out.push(job);
         }
@@ -33,7 +41,10 @@ fn step(scan: &Scan, s: NodeId) -> Option<Step> {
     // `- checkout` and other bare commands carry nothing to check.
     let (k, v) = *doc.entries(s).first()?;
     let name = doc.str(k)?.to_string();
-    let mut st = Step { node: Some(s), ..Step::default() };
+    let mut st = Step {
+        node: Some(s),
+        ..Step::default()
+    };
     match name.as_str() {
         "run" => {
             if doc.str(v).is_some() {
@@ -46,7 +57,11 @@ fn step(scan: &Scan, s: NodeId) -> Option<Step> {
         "store_artifacts" => {
             st.uses = Some((name, k));
             if let Some((pk, pv)) = doc.get_entry(v, "path") {
-                st.with.push(Var { name: "path".into(), key: pk, value: pv });
+                st.with.push(Var {
+                    name: "path".into(),
+                    key: pk,
+                    value: pv,
+                });
             }
         }
         _ => {

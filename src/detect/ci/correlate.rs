@@ -81,12 +81,17 @@ mod tests {
             severity: Severity::High,
             confidence: Confidence::Medium,
             message: String::new(),
-            location: Location { path: "a.yml".into(), region: Region::line(3) },
+            location: Location {
+                path: "a.yml".into(),
+                region: Region::line(3),
+            },
             related: Vec::new(),
             snippet: None,
             fingerprint: String::new(),
             origin: Origin::WorkingTree,
-            properties: [("provider".to_string(), provider.into())].into_iter().collect(),
+            properties: [("provider".to_string(), provider.into())]
+                .into_iter()
+                .collect(),
             line_hash: None,
         }
     }
@@ -95,7 +100,10 @@ mod tests {
         Fact {
             detector: "ci",
             key: key.into(),
-            location: Location { path: "b.yml".into(), region: Region::line(9) },
+            location: Location {
+                path: "b.yml".into(),
+                region: Region::line(9),
+            },
         }
     }
 
@@ -111,7 +119,10 @@ mod tests {
         assert_eq!(sink.findings[0].confidence, Confidence::High);
         assert_eq!(sink.findings[0].related[0].location.path, "b.yml");
         assert_eq!(sink.findings[1].confidence, Confidence::High);
-        assert_eq!(sink.findings[1].properties["federation_in_repository"], "oidc");
+        assert_eq!(
+            sink.findings[1].properties["federation_in_repository"],
+            "oidc"
+        );
         assert!(sink.findings[2].related.is_empty());
     }
 

@@ -130,13 +130,20 @@ fn env_provider(name: &str) -> Option<Provider> {
         | "GCP_CREDENTIALS"
         | "GCLOUD_KEY" => Provider::Gcp,
         "VAULT_TOKEN" | "VAULT_SECRET_ID" => Provider::Vault,
-        "JF_ACCESS_TOKEN" | "JFROG_ACCESS_TOKEN" | "JF_PASSWORD" | "JFROG_PASSWORD"
-        | "ARTIFACTORY_PASSWORD" | "ARTIFACTORY_API_KEY" | "ARTIFACTORY_ACCESS_TOKEN" => {
-            Provider::Jfrog
-        }
+        "JF_ACCESS_TOKEN"
+        | "JFROG_ACCESS_TOKEN"
+        | "JF_PASSWORD"
+        | "JFROG_PASSWORD"
+        | "ARTIFACTORY_PASSWORD"
+        | "ARTIFACTORY_API_KEY"
+        | "ARTIFACTORY_ACCESS_TOKEN" => Provider::Jfrog,
         _ if n.starts_with("JF_ENV_") => Provider::Jfrog,
-        "TWINE_PASSWORD" | "PYPI_TOKEN" | "PYPI_API_TOKEN" | "POETRY_PYPI_TOKEN_PYPI"
-        | "UV_PUBLISH_TOKEN" | "FLIT_PASSWORD" => Provider::PyPi,
+        "TWINE_PASSWORD"
+        | "PYPI_TOKEN"
+        | "PYPI_API_TOKEN"
+        | "POETRY_PYPI_TOKEN_PYPI"
+        | "UV_PUBLISH_TOKEN"
+        | "FLIT_PASSWORD" => Provider::PyPi,
         "NODE_AUTH_TOKEN" | "NPM_TOKEN" | "NPM_AUTH_TOKEN" => Provider::Npm,
         "CARGO_REGISTRY_TOKEN" => Provider::Crates,
         "GEM_HOST_API_KEY" | "RUBYGEMS_API_KEY" => Provider::RubyGems,
@@ -174,7 +181,11 @@ struct JobFacts {
 impl JobFacts {
     fn of(scan: &Scan, job: &Job) -> JobFacts {
         let mut text = String::new();
-        for v in job.env.iter().chain(job.steps.iter().flat_map(|s| s.env.iter().chain(&s.with))) {
+        for v in job
+            .env
+            .iter()
+            .chain(job.steps.iter().flat_map(|s| s.env.iter().chain(&s.with)))
+        {
             text.push_str(&v.name);
             text.push('=');
             text.push_str(scan.doc.str(v.value).unwrap_or(""));
@@ -198,9 +209,14 @@ impl JobFacts {
         ]
         .iter()
         .any(|m| lower.contains(m));
-        let publishes_npm = ["npm publish", "yarn publish", "pnpm publish", "yarn npm publish"]
-            .iter()
-            .any(|m| lower.contains(m))
+        let publishes_npm = [
+            "npm publish",
+            "yarn publish",
+            "pnpm publish",
+            "yarn npm publish",
+        ]
+        .iter()
+        .any(|m| lower.contains(m))
             && !lower.contains("npm.pkg.github.com");
         let private_pypi = (lower.contains("twine_repository_url=")
             || lower.contains("repository-url=")
@@ -248,8 +264,7 @@ fn env_vars(scan: &mut Scan, job: &Job, vars: &[Var], ctx: &mut JobFacts) {
         {
             continue;
         }
-        if (p == Provider::Npm && !ctx.publishes_npm) || (p == Provider::PyPi && ctx.private_pypi)
-        {
+        if (p == Provider::Npm && !ctx.publishes_npm) || (p == Provider::PyPi && ctx.private_pypi) {
             continue;
         }
         if !holds_credential(scan, v) {
@@ -260,7 +275,14 @@ fn env_vars(scan: &mut Scan, job: &Job, vars: &[Var], ctx: &mut JobFacts) {
     }
 }
 
-fn report(scan: &mut Scan, job: &Job, p: Provider, span: Range<usize>, what: &str, ctx: &mut JobFacts) {
+fn report(
+    scan: &mut Scan,
+    job: &Job,
+    p: Provider,
+    span: Range<usize>,
+    what: &str,
+    ctx: &mut JobFacts,
+) {
     if !p.federates_from(scan.system) || ctx.reported.contains(&p) {
         return;
     }
@@ -290,11 +312,7 @@ fn uses(scan: &mut Scan, job: &Job, step: &Step, ctx: &mut JobFacts) {
     let Some((uses, uses_node)) = &step.uses else {
         return;
     };
-    let action = uses
-        .split('@')
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let action = uses.split('@').next().unwrap_or("").to_ascii_lowercase();
     let action = action.split('#').next().unwrap_or("");
     let uses_span = scan.doc.span(*uses_node);
     fn flag(scan: &mut Scan, job: &Job, ctx: &mut JobFacts, p: Provider, v: &Var, what: &str) {
@@ -305,49 +323,105 @@ fn uses(scan: &mut Scan, job: &Job, step: &Step, ctx: &mut JobFacts) {
     match action {
         "aws-actions/configure-aws-credentials" => {
             if let Some(v) = input(step, &["aws-secret-access-key", "aws-access-key-id"]) {
-                flag(scan, job, ctx, Provider::Aws, v, "configure-aws-credentials is given a static access key");
+                flag(
+                    scan,
+                    job,
+                    ctx,
+                    Provider::Aws,
+                    v,
+                    "configure-aws-credentials is given a static access key",
+                );
             } else if input(step, &["role-to-assume"]).is_some() {
                 scan.fact("aws", uses_span);
             }
         }
         "azure/login" => {
             if let Some(v) = input(step, &["creds", "client-secret"]) {
-                flag(scan, job, ctx, Provider::Azure, v, "azure/login is given a service principal secret");
+                flag(
+                    scan,
+                    job,
+                    ctx,
+                    Provider::Azure,
+                    v,
+                    "azure/login is given a service principal secret",
+                );
             } else if input(step, &["client-id"]).is_some() {
                 scan.fact("azure", uses_span);
             }
         }
         "azure/webapps-deploy" | "azure/functions-action" => {
             if let Some(v) = input(step, &["publish-profile"]) {
-                flag(scan, job, ctx, Provider::Azure, v, "deployment authenticates with a publish profile (a static password)");
+                flag(
+                    scan,
+                    job,
+                    ctx,
+                    Provider::Azure,
+                    v,
+                    "deployment authenticates with a publish profile (a static password)",
+                );
             }
         }
         "azure/docker-login" => {
             if let Some(v) = input(step, &["password"]) {
-                flag(scan, job, ctx, Provider::Registry, v, "azure/docker-login is given a registry password");
+                flag(
+                    scan,
+                    job,
+                    ctx,
+                    Provider::Registry,
+                    v,
+                    "azure/docker-login is given a registry password",
+                );
             }
         }
         a if a.starts_with("google-github-actions/")
             || a.starts_with("googlecloudplatform/github-actions") =>
         {
-            if let Some(v) = input(step, &["credentials_json", "service_account_key", "credentials"]) {
-                flag(scan, job, ctx, Provider::Gcp, v, "a service account key is handed to the Google action");
+            if let Some(v) = input(
+                step,
+                &["credentials_json", "service_account_key", "credentials"],
+            ) {
+                flag(
+                    scan,
+                    job,
+                    ctx,
+                    Provider::Gcp,
+                    v,
+                    "a service account key is handed to the Google action",
+                );
             } else if input(step, &["workload_identity_provider"]).is_some() {
                 scan.fact("gcp", uses_span);
             }
         }
         "hashicorp/vault-action" => {
-            let method = input(step, &["method"]).and_then(|v| scan.doc.str(v.value).map(|s| (v, s.to_ascii_lowercase())));
+            let method = input(step, &["method"])
+                .and_then(|v| scan.doc.str(v.value).map(|s| (v, s.to_ascii_lowercase())));
             match method {
                 Some((_, m)) if m == "jwt" => scan.fact("vault", uses_span),
-                Some((v, m)) if ["approle", "token", "userpass", "ldap", "github"].contains(&m.as_str()) => {
-                    let v = input(step, &["secretId", "token", "password", "githubToken"]).unwrap_or(v);
-                    report(scan, job, Provider::Vault, scan.doc.span(v.key), &format!("Vault login with the static `{m}` method"), ctx);
+                Some((v, m))
+                    if ["approle", "token", "userpass", "ldap", "github"].contains(&m.as_str()) =>
+                {
+                    let v =
+                        input(step, &["secretId", "token", "password", "githubToken"]).unwrap_or(v);
+                    report(
+                        scan,
+                        job,
+                        Provider::Vault,
+                        scan.doc.span(v.key),
+                        &format!("Vault login with the static `{m}` method"),
+                        ctx,
+                    );
                 }
                 Some(_) => {}
                 None => {
                     if let Some(v) = input(step, &["token"]) {
-                        flag(scan, job, ctx, Provider::Vault, v, "Vault login with a static token");
+                        flag(
+                            scan,
+                            job,
+                            ctx,
+                            Provider::Vault,
+                            v,
+                            "Vault login with a static token",
+                        );
                     }
                 }
             }
@@ -365,9 +439,19 @@ fn uses(scan: &mut Scan, job: &Job, step: &Step, ctx: &mut JobFacts) {
             if let Some(v) = input(step, &["password"]) {
                 if let Some(kind) = federated_registry(&registry) {
                     let value = scan.doc.str(v.value).unwrap_or("");
-                    let github_token = value.contains("GITHUB_TOKEN") || value.contains("github.token");
+                    let github_token =
+                        value.contains("GITHUB_TOKEN") || value.contains("github.token");
                     if !(kind == "ghcr.io" && github_token) && holds_credential(scan, v) {
-                        report(scan, job, Provider::Registry, scan.doc.span(v.key), &format!("docker/login-action logs in to {kind} with a stored password"), ctx);
+                        report(
+                            scan,
+                            job,
+                            Provider::Registry,
+                            scan.doc.span(v.key),
+                            &format!(
+                                "docker/login-action logs in to {kind} with a stored password"
+                            ),
+                            ctx,
+                        );
                     }
                 }
             }
@@ -377,19 +461,40 @@ fn uses(scan: &mut Scan, job: &Job, step: &Step, ctx: &mut JobFacts) {
                 .and_then(|v| scan.doc.str(v.value))
                 .is_some_and(|u| !u.contains("pypi.org"));
             match input(step, &["password"]) {
-                Some(v) if !private => flag(scan, job, ctx, Provider::PyPi, v, "PyPI upload with an API token"),
+                Some(v) if !private => flag(
+                    scan,
+                    job,
+                    ctx,
+                    Provider::PyPi,
+                    v,
+                    "PyPI upload with an API token",
+                ),
                 Some(_) => {}
                 None => scan.fact("pypi", uses_span),
             }
         }
         "js-devtools/npm-publish" => {
             if let Some(v) = input(step, &["token"]) {
-                flag(scan, job, ctx, Provider::Npm, v, "npm publish with an automation token");
+                flag(
+                    scan,
+                    job,
+                    ctx,
+                    Provider::Npm,
+                    v,
+                    "npm publish with an automation token",
+                );
             }
         }
         "katyo/publish-crates" => {
             if let Some(v) = input(step, &["registry-token"]) {
-                flag(scan, job, ctx, Provider::Crates, v, "crates.io publish with an API token");
+                flag(
+                    scan,
+                    job,
+                    ctx,
+                    Provider::Crates,
+                    v,
+                    "crates.io publish with an API token",
+                );
             }
         }
         "rust-lang/crates-io-auth-action" => scan.fact("crates", uses_span),
@@ -399,17 +504,42 @@ fn uses(scan: &mut Scan, job: &Job, step: &Step, ctx: &mut JobFacts) {
         "nuget/login" => scan.fact("nuget", uses_span),
         a if a.starts_with("aws-cli/") || a.starts_with("aws-ecr/") || a.starts_with("aws-s3/") => {
             // CircleCI orbs: parameters name the env vars holding the keys.
-            if let Some(v) = input(step, &["aws_secret_access_key", "aws-secret-access-key", "aws_access_key_id", "aws-access-key-id"]) {
-                report(scan, job, Provider::Aws, scan.doc.span(v.key), "the AWS orb is given static access keys", ctx);
+            if let Some(v) = input(
+                step,
+                &[
+                    "aws_secret_access_key",
+                    "aws-secret-access-key",
+                    "aws_access_key_id",
+                    "aws-access-key-id",
+                ],
+            ) {
+                report(
+                    scan,
+                    job,
+                    Provider::Aws,
+                    scan.doc.span(v.key),
+                    "the AWS orb is given static access keys",
+                    ctx,
+                );
             } else if input(step, &["role_arn", "role-arn"]).is_some() {
                 scan.fact("aws", uses_span);
             }
         }
-        a if a.starts_with("gcp-cli/") || a.starts_with("gcp-gcr/") || a.starts_with("gcp-gke/") => {
+        a if a.starts_with("gcp-cli/")
+            || a.starts_with("gcp-gcr/")
+            || a.starts_with("gcp-gke/") =>
+        {
             if input(step, &["use_oidc"]).is_some() {
                 scan.fact("gcp", uses_span);
             } else if let Some(v) = input(step, &["gcloud_service_key", "gcloud-service-key"]) {
-                report(scan, job, Provider::Gcp, scan.doc.span(v.key), "the GCP orb is given a service account key", ctx);
+                report(
+                    scan,
+                    job,
+                    Provider::Gcp,
+                    scan.doc.span(v.key),
+                    "the GCP orb is given a service account key",
+                    ctx,
+                );
             }
         }
         a if a.contains("aws-assume-role-with-web-identity") || a.contains("aws-oidc") => {
@@ -485,7 +615,9 @@ fn script(scan: &mut Scan, job: &Job, node: usize, ctx: &mut JobFacts) {
     }
     for (off, line) in logical_lines(&value) {
         for rule in script_rules() {
-            let Some(c) = rule.re.captures(line) else { continue };
+            let Some(c) = rule.re.captures(line) else {
+                continue;
+            };
             let m = c.name("at").or_else(|| c.name("at2")).expect("group");
             if rule.needs_secret && secret_refs(scan.system, line, &[]).is_empty() {
                 continue;

@@ -12,9 +12,13 @@ use super::{Hit, Scan, WALK_LIMIT};
 
 pub fn read(scan: &Scan) -> Vec<Job> {
     let doc = scan.doc;
-    let Some(root) = doc.root else { return Vec::new() };
+    let Some(root) = doc.root else {
+        return Vec::new();
+    };
     if scan.item.file_name().starts_with("action.") {
-        let Some(runs) = doc.get(root, "runs") else { return Vec::new() };
+        let Some(runs) = doc.get(root, "runs") else {
+            return Vec::new();
+        };
         let mut job = Job {
             name: "action".into(),
             node: Some(runs),
@@ -26,7 +30,9 @@ pub fn read(scan: &Scan) -> Vec<Job> {
         return vec![job];
     }
     let top_env = vars(doc, doc.get(root, "env"));
-    let Some(jobs) = doc.get(root, "jobs") else { return Vec::new() };
+    let Some(jobs) = doc.get(root, "jobs") else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for (k, j) in doc.entries(jobs) {
         let mut job = Job {
@@ -76,25 +82,74 @@ fn step(scan: &Scan, s: NodeId) -> Step {
     };
     scripts(doc, doc.get(s, "run"), &mut st.scripts);
     // actions/github-script's `script` is a program too (JavaScript).
-    if st.uses.as_ref().is_some_and(|(u, _)| u.to_ascii_lowercase().starts_with("actions/github-script")) {
-        scripts(doc, doc.get(doc.get(s, "with").unwrap_or(s), "script"), &mut st.scripts);
+    if st
+        .uses
+        .as_ref()
+        .is_some_and(|(u, _)| u.to_ascii_lowercase().starts_with("actions/github-script"))
+    {
+        scripts(
+            doc,
+            doc.get(doc.get(s, "with").unwrap_or(s), "script"),
+            &mut st.scripts,
+        );
     }
     st
 }
 
 const WORKFLOW_KEYS: &[&str] = &[
-    "name", "run-name", "on", "permissions", "env", "defaults", "concurrency", "jobs",
+    "name",
+    "run-name",
+    "on",
+    "permissions",
+    "env",
+    "defaults",
+    "concurrency",
+    "jobs",
 ];
 const JOB_KEYS: &[&str] = &[
-    "name", "permissions", "needs", "if", "runs-on", "environment", "concurrency", "outputs",
-    "env", "defaults", "steps", "timeout-minutes", "strategy", "continue-on-error", "container",
-    "services", "uses", "with", "secrets", "snapshot",
+    "name",
+    "permissions",
+    "needs",
+    "if",
+    "runs-on",
+    "environment",
+    "concurrency",
+    "outputs",
+    "env",
+    "defaults",
+    "steps",
+    "timeout-minutes",
+    "strategy",
+    "continue-on-error",
+    "container",
+    "services",
+    "uses",
+    "with",
+    "secrets",
+    "snapshot",
 ];
 const STEP_KEYS: &[&str] = &[
-    "id", "if", "name", "uses", "run", "working-directory", "shell", "with", "env",
-    "continue-on-error", "timeout-minutes",
+    "id",
+    "if",
+    "name",
+    "uses",
+    "run",
+    "working-directory",
+    "shell",
+    "with",
+    "env",
+    "continue-on-error",
+    "timeout-minutes",
 ];
-const ACTION_KEYS: &[&str] = &["name", "author", "description", "inputs", "outputs", "runs", "branding"];
+const ACTION_KEYS: &[&str] = &[
+    "name",
+    "author",
+    "description",
+    "inputs",
+    "outputs",
+    "runs",
+    "branding",
+];
 
 /// Keys GitHub does not define: ignored by the audit, reported as one note per file.
 fn unknown_keys(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
@@ -187,7 +242,9 @@ fn permissions(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
             scan.fact("oidc", span);
         }
     }
-    let Some((_, p)) = doc.get_entry(root, "permissions") else { return };
+    let Some((_, p)) = doc.get_entry(root, "permissions") else {
+        return;
+    };
     let jobs_n = jobs.len();
     let (span, what) = if doc.str(p) == Some("write-all") {
         (doc.span(p), "`permissions: write-all`")
@@ -218,7 +275,10 @@ const PRIVILEGED: &[&str] = &["pull_request_target", "workflow_run"];
 
 fn triggers(scan: &Scan, root: NodeId) -> Vec<(String, NodeId)> {
     let doc = scan.doc;
-    let Some((k, on)) = doc.get_entry(root, "on").or_else(|| doc.get_entry(root, "true")) else {
+    let Some((k, on)) = doc
+        .get_entry(root, "on")
+        .or_else(|| doc.get_entry(root, "true"))
+    else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -279,7 +339,9 @@ fn privileged_triggers(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
                 }
             }
         }
-        let Some(secret_use) = secret_use else { continue };
+        let Some(secret_use) = secret_use else {
+            continue;
+        };
         let mut checkout = None;
         for step in &job.steps {
             let is_checkout = step
@@ -287,7 +349,11 @@ fn privileged_triggers(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
                 .as_ref()
                 .is_some_and(|(u, _)| u.to_ascii_lowercase().starts_with("actions/checkout"));
             let candidates: Vec<NodeId> = if is_checkout {
-                step.with.iter().filter(|v| v.name == "ref" || v.name == "repository").map(|v| v.value).collect()
+                step.with
+                    .iter()
+                    .filter(|v| v.name == "ref" || v.name == "repository")
+                    .map(|v| v.value)
+                    .collect()
             } else {
                 step.scripts.clone()
             };
@@ -308,13 +374,17 @@ fn privileged_triggers(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
         let gated = doc.get(j, "environment").is_some();
         let mut hit = Hit::new("NHI432", at, format!("job `{}` runs on `{event}` with secrets and checks out the pull request's code, so that code can read them{}", job.name, if gated { " (the job's environment may require approval first)" } else { "" }));
         if gated {
-            hit = hit.confidence(crate::finding::Confidence::Low).prop("environment_gate", true);
+            hit = hit
+                .confidence(crate::finding::Confidence::Low)
+                .prop("environment_gate", true);
         }
         scan.hit(
-            hit
-                .key(format!("{event}:{}", job.name))
+            hit.key(format!("{event}:{}", job.name))
                 .prop("trigger", event.clone())
-                .related(trigger_span, format!("`{event}` runs with the base repository's secrets"))
+                .related(
+                    trigger_span,
+                    format!("`{event}` runs with the base repository's secrets"),
+                )
                 .related(secret_use, "secret available to the job"),
         );
     }
@@ -333,7 +403,13 @@ fn expressions_everywhere(scan: &mut Scan, root: NodeId) {
             let e: String = expr.chars().filter(|c| !c.is_whitespace()).collect();
             let lower = e.to_ascii_lowercase();
             if lower.contains("tojson(secrets)") {
-                hits.push((n, r.clone(), "NHI423", "`toJSON(secrets)` serialises every secret of the repository into one value".to_string()));
+                hits.push((
+                    n,
+                    r.clone(),
+                    "NHI423",
+                    "`toJSON(secrets)` serialises every secret of the repository into one value"
+                        .to_string(),
+                ));
             }
             if let Some(i) = lower.find("fromjson(secrets") {
                 let after = &e[i..];

@@ -11,8 +11,17 @@ use crate::finding::Confidence;
 
 /// Top-level keys that are not jobs.
 const RESERVED: &[&str] = &[
-    "default", "include", "stages", "variables", "workflow", "image", "services", "cache",
-    "before_script", "after_script", "spec",
+    "default",
+    "include",
+    "stages",
+    "variables",
+    "workflow",
+    "image",
+    "services",
+    "cache",
+    "before_script",
+    "after_script",
+    "spec",
 ];
 
 /// Variables: `NAME: value` or `NAME: {value: …, description: …}`.
@@ -20,7 +29,11 @@ fn variables(doc: &Doc, map: Option<NodeId>) -> Vec<Var> {
     super::model::vars(doc, map)
         .into_iter()
         .map(|mut v| {
-            if let Some(inner) = doc.is_map(v.value).then(|| doc.get(v.value, "value")).flatten() {
+            if let Some(inner) = doc
+                .is_map(v.value)
+                .then(|| doc.get(v.value, "value"))
+                .flatten()
+            {
                 v.value = inner;
             }
             v
@@ -30,7 +43,9 @@ fn variables(doc: &Doc, map: Option<NodeId>) -> Vec<Var> {
 
 pub fn read(scan: &Scan) -> Vec<Job> {
     let doc = scan.doc;
-    let Some(root) = doc.root else { return Vec::new() };
+    let Some(root) = doc.root else {
+        return Vec::new();
+    };
     let global = variables(doc, doc.get(root, "variables"));
     let mut out = Vec::new();
     for (k, j) in doc.entries(root) {
@@ -53,10 +68,17 @@ pub fn read(scan: &Scan) -> Vec<Job> {
             scripts(doc, doc.get(j, key), &mut step.scripts);
         }
         job.steps.push(step);
-        if let Some(paths) = doc.get(j, "artifacts").and_then(|a| doc.get_entry(a, "paths")) {
+        if let Some(paths) = doc
+            .get(j, "artifacts")
+            .and_then(|a| doc.get_entry(a, "paths"))
+        {
             job.steps.push(Step {
                 uses: Some(("artifacts".into(), paths.0)),
-                with: vec![Var { name: "paths".into(), key: paths.0, value: paths.1 }],
+                with: vec![Var {
+                    name: "paths".into(),
+                    key: paths.0,
+                    value: paths.1,
+                }],
                 ..Step::default()
             });
         }
@@ -68,7 +90,12 @@ pub fn read(scan: &Scan) -> Vec<Job> {
         scripts(doc, doc.get(root, key), &mut top.scripts);
     }
     if !top.scripts.is_empty() {
-        out.push(Job { name: "(global)".into(), node: None, env: global, steps: vec![top] });
+        out.push(Job {
+            name: "(global)".into(),
+            node: None,
+            env: global,
+            steps: vec![top],
+        });
     }
     out
 }
@@ -81,7 +108,9 @@ pub fn check(scan: &mut Scan, jobs: &[Job]) {
 
 fn uses_secrets(scan: &Scan, job: &Job) -> bool {
     job.steps.iter().flat_map(|s| &s.scripts).any(|&s| {
-        scan.doc.str(s).is_some_and(|v| !secret_refs(scan.system, v, &[]).is_empty())
+        scan.doc
+            .str(s)
+            .is_some_and(|v| !secret_refs(scan.system, v, &[]).is_empty())
     })
 }
 
@@ -105,7 +134,9 @@ fn debug_trace(scan: &mut Scan, jobs: &[Job]) {
         if !matches!(v.name.as_str(), "CI_DEBUG_TRACE" | "CI_DEBUG_SERVICES") {
             continue;
         }
-        let on = doc.str(v.value).is_some_and(|s| s.trim().eq_ignore_ascii_case("true"));
+        let on = doc
+            .str(v.value)
+            .is_some_and(|s| s.trim().eq_ignore_ascii_case("true"));
         if !on {
             continue;
         }
@@ -117,7 +148,9 @@ fn debug_trace(scan: &mut Scan, jobs: &[Job]) {
         )
         .key(format!("{}:{scope}", v.name));
         if secrets {
-            hit = hit.confidence(Confidence::High).prop("secrets_referenced", true);
+            hit = hit
+                .confidence(Confidence::High)
+                .prop("secrets_referenced", true);
         }
         scan.hit(hit);
     }
@@ -137,7 +170,10 @@ fn job_jwt(scan: &mut Scan) {
             if s[end..].starts_with("_V2") || s[end..].starts_with("_V1") {
                 end += 3;
             }
-            let word_end = s[end..].chars().next().is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'));
+            let word_end = s[end..]
+                .chars()
+                .next()
+                .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'));
             if word_end {
                 found.push((n, at..end));
             }
@@ -160,7 +196,9 @@ fn id_tokens(scan: &mut Scan, jobs: &[Job]) {
     let mut places = Vec::new();
     for job in jobs {
         let Some(j) = job.node else { continue };
-        let Some((k, tokens)) = doc.get_entry(j, "id_tokens") else { continue };
+        let Some((k, tokens)) = doc.get_entry(j, "id_tokens") else {
+            continue;
+        };
         places.push((job.name.clone(), k, tokens));
     }
     for (job, k, tokens) in places {
@@ -168,10 +206,21 @@ fn id_tokens(scan: &mut Scan, jobs: &[Job]) {
         for (tk, t) in doc.entries(tokens) {
             let token = doc.str(tk).unwrap_or("").to_string();
             let Some((ak, aud)) = doc.get_entry(t, "aud") else {
-                scan.hit(Hit::new("NHI435", doc.span(tk), format!("ID token `{token}` has no `aud`")).key(format!("{job}:{token}:none")));
+                scan.hit(
+                    Hit::new(
+                        "NHI435",
+                        doc.span(tk),
+                        format!("ID token `{token}` has no `aud`"),
+                    )
+                    .key(format!("{job}:{token}:none")),
+                );
                 continue;
             };
-            let values: Vec<NodeId> = if doc.str(aud).is_some() { vec![aud] } else { doc.items(aud).to_vec() };
+            let values: Vec<NodeId> = if doc.str(aud).is_some() {
+                vec![aud]
+            } else {
+                doc.items(aud).to_vec()
+            };
             for &v in &values {
                 let a = doc.str(v).unwrap_or("").trim().to_ascii_lowercase();
                 for (needle, key) in [
@@ -187,9 +236,15 @@ fn id_tokens(scan: &mut Scan, jobs: &[Job]) {
                         scan.fact(key, doc.span(v));
                     }
                 }
-                let instance = matches!(a.trim_end_matches('/'), "$ci_server_url" | "${ci_server_url}" | "https://gitlab.com");
+                let instance = matches!(
+                    a.trim_end_matches('/'),
+                    "$ci_server_url" | "${ci_server_url}" | "https://gitlab.com"
+                );
                 let (why, conf) = if a.is_empty() || a.contains('*') {
-                    ("is empty or a wildcard, so any relying party accepts it", Some(Confidence::High))
+                    (
+                        "is empty or a wildcard, so any relying party accepts it",
+                        Some(Confidence::High),
+                    )
                 } else if instance {
                     ("is the GitLab instance URL, which every relying party configured the default way accepts", Some(Confidence::Low))
                 } else {

@@ -59,9 +59,15 @@ fn literal(scan: &mut Scan, value: NodeId, name: &str, rule: &'static str) {
         Hit::new(
             rule,
             span.clone(),
-            format!("`{name}` is set to a literal credential: {}", redact(&secret)),
+            format!(
+                "`{name}` is set to a literal credential: {}",
+                redact(&secret)
+            ),
         )
-        .key(format!("{name}:{}", crate::finding::secret_hash(secret.as_bytes())))
+        .key(format!(
+            "{name}:{}",
+            crate::finding::secret_hash(secret.as_bytes())
+        ))
         .prop("secret_length", secret.len())
         .secret(span),
     );
@@ -94,25 +100,47 @@ pub fn check_registry_passwords(scan: &mut Scan) {
     for (value, name) in found {
         if name == "DOCKER_AUTH_CONFIG" {
             // JSON with a base64 `auth`: literal when it carries no reference.
-            let Some(s) = scan.doc.str(value) else { continue };
+            let Some(s) = scan.doc.str(value) else {
+                continue;
+            };
             if s.contains("\"auth\"") && !is_reference(scan.system, s) {
                 let span = scan.doc.span(value);
-                scan.hit(Hit::new("NHI411", span.clone(), "`DOCKER_AUTH_CONFIG` holds literal registry credentials").key("DOCKER_AUTH_CONFIG").secret(span));
+                scan.hit(
+                    Hit::new(
+                        "NHI411",
+                        span.clone(),
+                        "`DOCKER_AUTH_CONFIG` holds literal registry credentials",
+                    )
+                    .key("DOCKER_AUTH_CONFIG")
+                    .secret(span),
+                );
             }
             continue;
         }
         if let Some(range) = scan.doc.str(value).and_then(|s| {
             let t = s.trim();
-            (t.len() >= 6 && !is_reference(scan.system, t) && !filters::is_placeholder(t.as_bytes()))
-                .then(|| s.find(t).map(|i| i..i + t.len()))
-                .flatten()
+            (t.len() >= 6
+                && !is_reference(scan.system, t)
+                && !filters::is_placeholder(t.as_bytes()))
+            .then(|| s.find(t).map(|i| i..i + t.len()))
+            .flatten()
         }) {
             let secret = scan.doc.str(value).unwrap_or("")[range.clone()].to_string();
             let span = scan.sub(value, range);
             scan.hit(
-                Hit::new("NHI411", span.clone(), format!("a container registry password is hard-coded: {}", redact(&secret)))
-                    .key(format!("registry:{}", crate::finding::secret_hash(secret.as_bytes())))
-                    .secret(span),
+                Hit::new(
+                    "NHI411",
+                    span.clone(),
+                    format!(
+                        "a container registry password is hard-coded: {}",
+                        redact(&secret)
+                    ),
+                )
+                .key(format!(
+                    "registry:{}",
+                    crate::finding::secret_hash(secret.as_bytes())
+                ))
+                .secret(span),
             );
         }
     }

@@ -73,7 +73,10 @@ impl Detector for CiDetector {
             return;
         }
         let Ok(src) = std::str::from_utf8(&item.data) else {
-            out.error(item.path(), "CI file is not valid UTF-8; CI posture not audited");
+            out.error(
+                item.path(),
+                "CI file is not valid UTF-8; CI posture not audited",
+            );
             return;
         };
         let docs = match yaml::parse(src) {
@@ -285,7 +288,9 @@ impl Scan<'_> {
             ) else {
                 continue;
             };
-            draft = draft.message(h.message.clone()).property("ci_system", system);
+            draft = draft
+                .message(h.message.clone())
+                .property("ci_system", system);
             if let Some(c) = h.confidence {
                 draft = draft.confidence(c);
             }
@@ -316,7 +321,8 @@ impl Scan<'_> {
 
 /// Every job's every step with the job, for checks that look across a file.
 pub fn all_steps(jobs: &[Job]) -> impl Iterator<Item = (&Job, &model::Step)> {
-    jobs.iter().flat_map(|j| j.steps.iter().map(move |s| (j, s)))
+    jobs.iter()
+        .flat_map(|j| j.steps.iter().map(move |s| (j, s)))
 }
 
 #[cfg(test)]

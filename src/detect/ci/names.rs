@@ -58,8 +58,21 @@ pub fn is_secret_name(name: &str) -> bool {
         w[1] == "KEY"
             && matches!(
                 w[0],
-                "API" | "ACCESS" | "PRIVATE" | "SIGNING" | "ENCRYPTION" | "SSH" | "SA" | "GCP"
-                    | "GCLOUD" | "DEPLOY" | "SECRET" | "MASTER" | "GPG" | "PGP" | "ACCOUNT"
+                "API"
+                    | "ACCESS"
+                    | "PRIVATE"
+                    | "SIGNING"
+                    | "ENCRYPTION"
+                    | "SSH"
+                    | "SA"
+                    | "GCP"
+                    | "GCLOUD"
+                    | "DEPLOY"
+                    | "SECRET"
+                    | "MASTER"
+                    | "GPG"
+                    | "PGP"
+                    | "ACCOUNT"
             )
     }) || upper.ends_with("APIKEY")
         || upper.ends_with("ACCESSKEY")
@@ -170,18 +183,16 @@ pub fn is_reference(system: System, value: &str) -> bool {
     }
     match system {
         // CircleCI orb parameters name an environment variable (`AWS_KEY`).
-        System::CircleCi => v.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'),
+        System::CircleCi => v
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'),
         _ => false,
     }
 }
 
 /// Spans of secret references in `s`: `${{ secrets.X }}` (GitHub), and
 /// variable references whose name is secret-like or in `known`.
-pub fn secret_refs(
-    system: System,
-    s: &str,
-    known: &[String],
-) -> Vec<(Range<usize>, String)> {
+pub fn secret_refs(system: System, s: &str, known: &[String]) -> Vec<(Range<usize>, String)> {
     let mut out = Vec::new();
     if system == System::GitHub {
         for (span, expr) in expressions(s) {
@@ -193,7 +204,10 @@ pub fn secret_refs(
     for (span, name) in var_refs(s) {
         if known.iter().any(|k| k == name) || is_secret_name(name) {
             // Inside a GitHub expression `$` has no meaning.
-            if out.iter().any(|(o, _)| o.start <= span.start && span.end <= o.end) {
+            if out
+                .iter()
+                .any(|(o, _)| o.start <= span.start && span.end <= o.end)
+            {
                 continue;
             }
             out.push((span, name.to_string()));

@@ -59,7 +59,8 @@ fn segments(line: &str) -> Vec<Segment> {
             b';' | b'&' | b'|' if !single && !double => {
                 let two = b.get(i + 1) == Some(&c);
                 // `2>&1` and `&>` are redirections, not separators.
-                let redirect = c == b'&' && (i > 0 && b[i - 1] == b'>' || b.get(i + 1) == Some(&b'>'));
+                let redirect =
+                    c == b'&' && (i > 0 && b[i - 1] == b'>' || b.get(i + 1) == Some(&b'>'));
                 if !redirect && (c != b'&' || two) {
                     out.push(Segment {
                         range: start..i,
@@ -96,14 +97,23 @@ fn prints(cmd: &str) -> bool {
     let c = cmd.to_ascii_lowercase();
     matches!(
         c.as_str(),
-        "echo" | "printf" | "print" | "puts" | "write-host" | "write-output" | "write-information" | "console.log"
+        "echo"
+            | "printf"
+            | "print"
+            | "puts"
+            | "write-host"
+            | "write-output"
+            | "write-information"
+            | "console.log"
     )
 }
 
 /// `> target` / `>> target` in a segment: the target, raw.
 fn redirect(seg: &str) -> Option<&str> {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| Regex::new(r#"(?:^|[^0-9&>])>>?\s*("[^"]*"|'[^']*'|\S+)"#).expect("static regex"));
+    let re = RE.get_or_init(|| {
+        Regex::new(r#"(?:^|[^0-9&>])>>?\s*("[^"]*"|'[^']*'|\S+)"#).expect("static regex")
+    });
     re.captures(seg)
         .map(|c| c.get(1).expect("group").as_str().trim_matches(['"', '\'']))
 }
@@ -111,7 +121,13 @@ fn redirect(seg: &str) -> Option<&str> {
 /// Which runner file a redirect target names, if any.
 fn runner_file(target: &str) -> Option<&'static str> {
     let t = target.to_ascii_uppercase();
-    for f in ["GITHUB_ENV", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_PATH", "GITHUB_STATE"] {
+    for f in [
+        "GITHUB_ENV",
+        "GITHUB_OUTPUT",
+        "GITHUB_STEP_SUMMARY",
+        "GITHUB_PATH",
+        "GITHUB_STATE",
+    ] {
         if t.contains(f) {
             return Some(f);
         }
@@ -176,7 +192,13 @@ struct Trace {
     reported: bool,
 }
 
-fn script(scan: &mut Scan, node: NodeId, known: &[String], written: &mut Vec<Written>, trace: &mut Trace) {
+fn script(
+    scan: &mut Scan,
+    node: NodeId,
+    known: &[String],
+    written: &mut Vec<Written>,
+    trace: &mut Trace,
+) {
     let Some(value) = scan.doc.str(node).map(str::to_string) else {
         return;
     };
@@ -191,7 +213,9 @@ fn script(scan: &mut Scan, node: NodeId, known: &[String], written: &mut Vec<Wri
             trace.on = r.map(|r| scan.sub(node, off + r.start..off + r.end));
         }
         let line_refs = secret_refs(system, line, known);
-        if let (Some(at), false, Some((first, name))) = (trace.on.clone(), trace.reported, line_refs.first()) {
+        if let (Some(at), false, Some((first, name))) =
+            (trace.on.clone(), trace.reported, line_refs.first())
+        {
             let use_span = scan.sub(node, off + first.start..off + first.end);
             scan.hit(
                 Hit::new("NHI420", at, format!("`set -x` traces every command, and a later line expands the secret `{}` into the trace", short(name)))
@@ -214,32 +238,66 @@ fn script(scan: &mut Scan, node: NodeId, known: &[String], written: &mut Vec<Wri
                 if let Some(target) = redirect(text) {
                     if let (Some(f), Some((r, name))) = (runner_file(target), refs.first()) {
                         let span = scan.sub(node, off + r.start..off + r.end);
-                        let rule = if f == "GITHUB_STEP_SUMMARY" { "NHI420" } else { "NHI421" };
-                        scan.hit(Hit::new(rule, span, format!("the secret `{}` is written to `{f}`", short(name))).key(format!("{f}:{}", short(name))).prop("target", f));
+                        let rule = if f == "GITHUB_STEP_SUMMARY" {
+                            "NHI420"
+                        } else {
+                            "NHI421"
+                        };
+                        scan.hit(
+                            Hit::new(
+                                rule,
+                                span,
+                                format!("the secret `{}` is written to `{f}`", short(name)),
+                            )
+                            .key(format!("{f}:{}", short(name)))
+                            .prop("target", f),
+                        );
                         in_echo.push(seg.range.clone());
                     } else if let Some((r, _)) = refs.first() {
                         let span = scan.sub(node, off + r.start..off + r.end);
-                        written.push(Written { file: target.to_string(), span });
+                        written.push(Written {
+                            file: target.to_string(),
+                            span,
+                        });
                         in_echo.push(seg.range.clone());
                     }
                 } else if let Some((r, name)) = refs.first() {
                     let span = scan.sub(node, off + r.start..off + r.end);
-                    scan.hit(Hit::new("NHI420", span, format!("`{cmd}` prints the secret `{}` to the job log", short(name))).key(format!("print:{}", short(name))));
+                    scan.hit(
+                        Hit::new(
+                            "NHI420",
+                            span,
+                            format!("`{cmd}` prints the secret `{}` to the job log", short(name)),
+                        )
+                        .key(format!("print:{}", short(name))),
+                    );
                     in_echo.push(seg.range.clone());
                 }
             } else if cmd == "cat" && !seg.piped && redirect(text).is_none() {
                 if let Some(f) = CREDENTIAL_FILES.iter().find(|f| text.contains(*f)) {
                     let i = text.find(f).unwrap_or(0) + seg.range.start;
                     let span = scan.sub(node, off + i..off + i + f.len());
-                    scan.hit(Hit::new("NHI420", span, format!("`cat` prints the credential file `{f}` to the job log")).key(format!("cat:{f}")));
+                    scan.hit(
+                        Hit::new(
+                            "NHI420",
+                            span,
+                            format!("`cat` prints the credential file `{f}` to the job log"),
+                        )
+                        .key(format!("cat:{f}")),
+                    );
                 }
             } else if let (Some(target), Some((r, _))) = (redirect(text), refs.first()) {
                 if runner_file(target).is_none() && cmd != "docker" {
                     let span = scan.sub(node, off + r.start..off + r.end);
-                    written.push(Written { file: target.to_string(), span });
+                    written.push(Written {
+                        file: target.to_string(),
+                        span,
+                    });
                 }
             }
-            if text.contains("##vso[task.setvariable") && !text.to_ascii_lowercase().contains("issecret=true") {
+            if text.contains("##vso[task.setvariable")
+                && !text.to_ascii_lowercase().contains("issecret=true")
+            {
                 if let Some((r, name)) = refs.first() {
                     let span = scan.sub(node, off + r.start..off + r.end);
                     scan.hit(Hit::new("NHI421", span, format!("`##vso[task.setvariable]` re-publishes the secret `{}` as a variable that is not marked `issecret=true`", short(name))).key(format!("setvariable:{}", short(name))));
@@ -255,16 +313,29 @@ fn script(scan: &mut Scan, node: NodeId, known: &[String], written: &mut Vec<Wri
 /// `set -x` (Some(span)) or `set +x` (Some(None)) on a line; None when neither.
 fn xtrace_switch(line: &str) -> Option<Option<Range<usize>>> {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| Regex::new(r"(?:^|[;&|\s])(set\s+(?:([-+])[a-wyzA-Z]*x[a-zA-Z]*|([-+])o\s+xtrace))\b").expect("static regex"));
+    let re = RE.get_or_init(|| {
+        Regex::new(r"(?:^|[;&|\s])(set\s+(?:([-+])[a-wyzA-Z]*x[a-zA-Z]*|([-+])o\s+xtrace))\b")
+            .expect("static regex")
+    });
     let c = re.captures(line)?;
-    let on = c.get(2).or_else(|| c.get(3)).is_some_and(|m| m.as_str() == "-");
+    let on = c
+        .get(2)
+        .or_else(|| c.get(3))
+        .is_some_and(|m| m.as_str() == "-");
     let m = c.get(1).expect("group");
     Some(on.then(|| m.start()..m.end()))
 }
 
 /// NHI430: `${{ secrets.X }}` (or, in a composite action, `${{ inputs.token }}`)
 /// pasted into the script text by the runner before the shell sees it.
-fn interpolation(scan: &mut Scan, node: NodeId, off: usize, line: &str, skip: &[Range<usize>], composite: bool) {
+fn interpolation(
+    scan: &mut Scan,
+    node: NodeId,
+    off: usize,
+    line: &str,
+    skip: &[Range<usize>],
+    composite: bool,
+) {
     for (r, expr) in expressions(line) {
         if skip.iter().any(|s| s.start <= r.start && r.end <= s.end) {
             continue;
@@ -278,7 +349,11 @@ fn interpolation(scan: &mut Scan, node: NodeId, off: usize, line: &str, skip: &[
             continue;
         }
         let span = scan.sub(node, off + r.start..off + r.end);
-        let what = if secret { "a secret" } else { "a credential input" };
+        let what = if secret {
+            "a secret"
+        } else {
+            "a credential input"
+        };
         scan.hit(
             Hit::new("NHI430", span, format!("`${{{{ {expr} }}}}` pastes {what} into the script text; pass it through `env:` and use the shell variable"))
                 .key(format!("interp:{expr}")),
@@ -292,18 +367,27 @@ fn artifacts(scan: &mut Scan, job: &Job, written: &[Written]) {
         return;
     }
     for step in &job.steps {
-        let Some((uses, _)) = &step.uses else { continue };
+        let Some((uses, _)) = &step.uses else {
+            continue;
+        };
         let u = uses.to_ascii_lowercase();
-        if !(u.starts_with("actions/upload-artifact") || u == "artifacts" || u == "store_artifacts") {
+        if !(u.starts_with("actions/upload-artifact") || u == "artifacts" || u == "store_artifacts")
+        {
             continue;
         }
-        for v in step.with.iter().filter(|v| v.name == "path" || v.name == "paths") {
+        for v in step
+            .with
+            .iter()
+            .filter(|v| v.name == "path" || v.name == "paths")
+        {
             let mut paths: Vec<usize> = scan.doc.items(v.value).to_vec();
             if paths.is_empty() {
                 paths.push(v.value);
             }
             for p in paths {
-                let Some(val) = scan.doc.str(p).map(str::to_string) else { continue };
+                let Some(val) = scan.doc.str(p).map(str::to_string) else {
+                    continue;
+                };
                 for (off, line) in logical_lines(&val) {
                     let pat = line.trim().trim_start_matches("./").trim_end_matches('/');
                     if pat.is_empty() || pat.starts_with('!') {
@@ -311,15 +395,26 @@ fn artifacts(scan: &mut Scan, job: &Job, written: &[Written]) {
                     }
                     let hit = written.iter().find(|w| {
                         let f = w.file.trim_start_matches("./");
-                        pat == "." || pat == "*" || pat == "**" || f == pat || f.starts_with(&format!("{pat}/"))
+                        pat == "."
+                            || pat == "*"
+                            || pat == "**"
+                            || f == pat
+                            || f.starts_with(&format!("{pat}/"))
                     });
                     if let Some(w) = hit {
                         let start = off + (line.len() - line.trim_start().len());
                         let span = scan.sub(p, start..start + line.trim().len());
                         scan.hit(
-                            Hit::new("NHI421", span, format!("the artifact uploads `{}`, which a script wrote a secret into", w.file))
-                                .key(format!("artifact:{}", w.file))
-                                .related(w.span.clone(), "secret written to the file here"),
+                            Hit::new(
+                                "NHI421",
+                                span,
+                                format!(
+                                    "the artifact uploads `{}`, which a script wrote a secret into",
+                                    w.file
+                                ),
+                            )
+                            .key(format!("artifact:{}", w.file))
+                            .related(w.span.clone(), "secret written to the file here"),
                         );
                     }
                 }
@@ -363,7 +458,10 @@ mod tests {
 
     #[test]
     fn redirects() {
-        assert_eq!(redirect(r#"echo "a=$B" >> "$GITHUB_ENV""#), Some("$GITHUB_ENV"));
+        assert_eq!(
+            redirect(r#"echo "a=$B" >> "$GITHUB_ENV""#),
+            Some("$GITHUB_ENV")
+        );
         assert_eq!(redirect("echo x 2>&1"), None);
         assert_eq!(redirect("echo $K > key.json"), Some("key.json"));
     }

@@ -20,7 +20,10 @@ const MERGE_DEPTH: usize = 8;
 
 #[derive(Debug)]
 pub enum Kind {
-    Scalar { value: String, style: ScalarStyle },
+    Scalar {
+        value: String,
+        style: ScalarStyle,
+    },
     Seq(Vec<NodeId>),
     Map(Vec<(NodeId, NodeId)>),
     /// A reference to the node that carries anchor id `.0`.
@@ -256,6 +259,9 @@ impl Doc {
         let Kind::Map(pairs) = &self.nodes[self.resolve(id)].kind else {
             return;
         };
+        // Own keys are taken as they are; only keys brought in by a merge are
+        // checked against those already present (a set, so big maps stay linear).
+        let merged_from = out.len();
         let mut merges = Vec::new();
         for &(k, v) in pairs {
             if *budget == 0 {
@@ -264,26 +270,50 @@ impl Doc {
             *budget -= 1;
             if self.str(k) == Some("<<") {
                 merges.push(v);
-            } else if !out.iter().any(|&(ok, _)| self.str(ok) == self.str(k)) {
+            } else {
                 out.push((k, v));
             }
         }
-        if depth >= MERGE_DEPTH {
+        if depth >= MERGE_DEPTH || merges.is_empty() {
             return;
         }
+        let mut seen: std::collections::HashSet<&str> = out[merged_from..]
+            .iter()
+            .filter_map(|&(k, _)| self.str(k))
+            .collect();
         for m in merges {
             let targets: Vec<NodeId> = match &self.nodes[self.resolve(m)].kind {
                 Kind::Seq(v) => v.clone(),
                 _ => vec![m],
             };
             for t in targets {
-                self.collect_entries(t, depth + 1, budget, out);
+                let mut extra = Vec::new();
+                self.collect_entries(t, depth + 1, budget, &mut extra);
+                for (k, v) in extra {
+                    if self.str(k).is_some_and(|name| seen.insert(name)) {
+                        out.push((k, v));
+                    }
+                }
             }
         }
     }
 
-    /// The key and value nodes of `key` in mapping `id`.
+    /// The key and value nodes of `key` in mapping `id` (own keys first, then merges).
     pub fn get_entry(&self, id: NodeId, key: &str) -> Option<(NodeId, NodeId)> {
+        let Kind::Map(pairs) = &self.nodes[self.resolve(id)].kind else {
+            return None;
+        };
+        let mut has_merge = false;
+        for &(k, v) in pairs {
+            match self.str(k) {
+                Some(name) if name == key => return Some((k, v)),
+                Some("<<") => has_merge = true,
+                _ => {}
+            }
+        }
+        if !has_merge {
+            return None;
+        }
         self.entries(id)
             .into_iter()
             .find(|&(k, _)| self.str(k) == Some(key))
