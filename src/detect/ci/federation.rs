@@ -589,6 +589,7 @@ fn script_rules() -> &'static [ScriptRule] {
         };
         vec![
             r(Provider::Aws, r"(?s)\baws\s+configure\s+set\s+(?P<at>aws_secret_access_key)\b", "`aws configure set aws_secret_access_key` stores a static key", false),
+            r(Provider::Aws, r"(?i)(?P<at>aws_secret_access_key)\s*=\s*[\x22']?\$(?:\{|[A-Za-z_])", "an AWS secret access key is exported or written to a credentials file", true),
             r(Provider::Azure, r"(?s)\baz\s+login\b[^\n;&|]*?(?:\\\n[^\n;&|]*?)*?\s(?P<at>-p|--password|--secret|--client-secret)[\s=]", "`az login --service-principal` with a client secret", false),
             r(Provider::Gcp, r"(?s)\bgcloud\s+auth\s+activate-service-account\b[^\n;&|]*?(?:\\\n[^\n;&|]*?)*?(?P<at>--key-file)\b", "`gcloud auth activate-service-account --key-file` uses a service account key", false),
             r(Provider::Vault, r"(?s)\bvault\s+login\s+(?P<at>-method=(?:approle|userpass|ldap|github)\b|[^-\s]\S*)", "`vault login` with a static token or AppRole", false),

@@ -416,7 +416,7 @@ fn expressions_everywhere(scan: &mut Scan, root: NodeId) {
                 if let Some(close) = after.find(')') {
                     let tail = &after[close + 1..];
                     if tail.starts_with('.') || tail.starts_with('[') {
-                        hits.push((n, r.clone(), "NHI422", format!("`{}` extracts a field from a JSON secret; the field is not registered for log masking", &after[..close + 1 + tail.find(|c: char| c == '}' || c == ' ' || c == ')').unwrap_or(tail.len()).min(40)])));
+                        hits.push((n, r.clone(), "NHI422", format!("`{}` extracts a field from a JSON secret; the field is not registered for log masking", &after[..close + 1 + tail.find(['}', ' ', ')']).unwrap_or(tail.len()).min(40)])));
                     }
                 }
             }

@@ -49,10 +49,38 @@ fn literal_value(scan: &Scan, value: NodeId) -> Option<std::ops::Range<usize>> {
     Some(start..start + t.len())
 }
 
+/// A value that spells its own variable's name (`dj4ng0s3cr3tk3y` for
+/// DJANGO_SECRET_KEY) is a test stand-in, not a credential.
+fn spells_name(value: &str, name: &str) -> bool {
+    let plain: String = value
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| match c {
+            '4' | '@' => 'a',
+            '3' => 'e',
+            '1' | '!' => 'i',
+            '0' => 'o',
+            '5' | '$' => 's',
+            '7' => 't',
+            c => c,
+        })
+        .filter(|c| c.is_ascii_alphabetic())
+        .collect();
+    let lower = name.to_ascii_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| w.len() >= 4)
+        .collect();
+    !words.is_empty() && words.iter().filter(|w| plain.contains(*w)).count() >= words.len().min(2)
+}
+
 fn literal(scan: &mut Scan, value: NodeId, name: &str, rule: &'static str) {
     let Some(range) = literal_value(scan, value) else {
         return;
     };
+    if spells_name(&scan.doc.str(value).unwrap_or("")[range.clone()], name) {
+        return;
+    }
     let secret = scan.doc.str(value).unwrap_or("")[range.clone()].to_string();
     let span = scan.sub(value, range);
     scan.hit(
@@ -71,6 +99,16 @@ fn literal(scan: &mut Scan, value: NodeId, name: &str, rule: &'static str) {
         .prop("secret_length", secret.len())
         .secret(span),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn values_spelling_their_name_are_stand_ins() {
+        assert!(super::spells_name("dj4ng0s3cr3tk3y", "DJANGO_SECRET_KEY"));
+        assert!(super::spells_name("t3st-t0ken-value", "TEST_TOKEN"));
+        assert!(!super::spells_name("9f4c2b7e8a1d3f6c0b5e", "SONAR_TOKEN"));
+    }
 }
 
 /// Registry passwords written into the pipeline: GitHub `container`/`services`

@@ -121,18 +121,15 @@ fn redirect(seg: &str) -> Option<&str> {
 /// Which runner file a redirect target names, if any.
 fn runner_file(target: &str) -> Option<&'static str> {
     let t = target.to_ascii_uppercase();
-    for f in [
+    [
         "GITHUB_ENV",
         "GITHUB_OUTPUT",
         "GITHUB_STEP_SUMMARY",
         "GITHUB_PATH",
         "GITHUB_STATE",
-    ] {
-        if t.contains(f) {
-            return Some(f);
-        }
-    }
-    None
+    ]
+    .into_iter()
+    .find(|f| t.contains(f))
 }
 
 const CREDENTIAL_FILES: &[&str] = &[

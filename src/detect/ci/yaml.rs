@@ -378,7 +378,8 @@ impl Doc {
         out
     }
 
-    pub fn len(&self) -> usize {
+    /// Number of nodes (aliases count one each).
+    pub fn node_count(&self) -> usize {
         self.nodes.len()
     }
 }
@@ -428,7 +429,7 @@ mod tests {
             ));
         }
         let docs = parse(&src).unwrap();
-        assert!(docs[0].len() < 1000);
+        assert!(docs[0].node_count() < 1000);
         let root = docs[0].root.unwrap();
         assert_eq!(docs[0].entries(root).len(), 40);
     }
