@@ -101,16 +101,6 @@ fn literal(scan: &mut Scan, value: NodeId, name: &str, rule: &'static str) {
     );
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn values_spelling_their_name_are_stand_ins() {
-        assert!(super::spells_name("dj4ng0s3cr3tk3y", "DJANGO_SECRET_KEY"));
-        assert!(super::spells_name("t3st-t0ken-value", "TEST_TOKEN"));
-        assert!(!super::spells_name("9f4c2b7e8a1d3f6c0b5e", "SONAR_TOKEN"));
-    }
-}
-
 /// Registry passwords written into the pipeline: GitHub `container`/`services`
 /// `credentials.password`, CircleCI `docker[].auth.password`, Bitbucket
 /// `image.password`, GitLab `DOCKER_AUTH_CONFIG`.
@@ -181,5 +171,15 @@ pub fn check_registry_passwords(scan: &mut Scan) {
                 .secret(span),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn values_spelling_their_name_are_stand_ins() {
+        assert!(super::spells_name("dj4ng0s3cr3tk3y", "DJANGO_SECRET_KEY"));
+        assert!(super::spells_name("t3st-t0ken-value", "TEST_TOKEN"));
+        assert!(!super::spells_name("9f4c2b7e8a1d3f6c0b5e", "SONAR_TOKEN"));
     }
 }
