@@ -217,6 +217,16 @@ fn bad_input_is_a_notice_and_the_scan_goes_on() {
     )
     .unwrap();
     assert_eq!(run_in(dir.path(), &["scan", ".", "-q"]).code, 3);
+
+    // Deep nesting (which overflows the stack of a recursive loader) is fine.
+    std::fs::remove_file(wf.join("x.yml")).unwrap();
+    let deep: String = (0..1500)
+        .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+        .collect();
+    std::fs::write(wf.join("deep.yml"), deep + "on: push\n").unwrap();
+    let (r, doc) = scan_json(dir.path(), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(doc["notices"][0]["kind"], "note");
 }
 
 #[test]

@@ -64,12 +64,16 @@ pub fn parse(src: &str) -> Result<Vec<Doc>, ParseError> {
         stack: Vec::new(),
         root: None,
     };
-    let mut parser = Parser::new_from_str(src);
-    parser.load(&mut b, true).map_err(|e| ParseError {
-        line: e.marker().line(),
-        column: e.marker().col() + 1,
-        message: e.info().to_string(),
-    })?;
+    // Events are pulled one by one: the parser's own `load` recurses per
+    // nesting level and overflows the stack on a deeply nested (hostile) file.
+    for event in Parser::new_from_str(src) {
+        let (ev, span) = event.map_err(|e| ParseError {
+            line: e.marker().line(),
+            column: e.marker().col() + 1,
+            message: e.info().to_string(),
+        })?;
+        b.on_event(ev, span);
+    }
     Ok(b.docs)
 }
 
@@ -452,6 +456,16 @@ mod tests {
             let a = docs[0].get(root, "a").unwrap();
             let _ = docs[0].entries(a);
         }
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow_the_stack() {
+        let deep: String = (0..1500)
+            .map(|i| format!("{}k:\n", " ".repeat(i)))
+            .collect();
+        let docs = parse(&deep).unwrap();
+        assert!(docs[0].node_count() > 1500);
+        assert!(parse(&format!("a: {}", "[".repeat(100_000))).is_err());
     }
 
     #[test]
