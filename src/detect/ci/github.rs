@@ -275,10 +275,8 @@ const PRIVILEGED: &[&str] = &["pull_request_target", "workflow_run"];
 
 fn triggers(scan: &Scan, root: NodeId) -> Vec<(String, NodeId)> {
     let doc = scan.doc;
-    let Some((k, on)) = doc
-        .get_entry(root, "on")
-        .or_else(|| doc.get_entry(root, "true"))
-    else {
+    // YAML 1.2 keeps `on` a string; `true` is what a YAML 1.1 writer may have produced.
+    let Some(on) = doc.get(root, "on").or_else(|| doc.get(root, "true")) else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -297,7 +295,6 @@ fn triggers(scan: &Scan, root: NodeId) -> Vec<(String, NodeId)> {
             }
         }
     }
-    let _ = k;
     out
 }
 
