@@ -239,17 +239,17 @@ fn holds_credential(scan: &Scan, v: &Var) -> bool {
     if value.is_empty() || value.starts_with('/') || value.starts_with("./") {
         return false;
     }
-    match scan.system {
-        System::GitHub => {
-            let exprs = expressions(value);
-            if exprs.is_empty() {
-                !is_reference(scan.system, value)
-            } else {
-                exprs.iter().any(|(_, e)| reads_secret(e))
-            }
-        }
-        _ => true,
+    let exprs = expressions(value);
+    if !exprs.is_empty() {
+        return exprs.iter().any(|(_, e)| reads_secret(e));
     }
+    if is_reference(scan.system, value) {
+        // GitHub's secrets are expressions; elsewhere variables come from the secret store.
+        return scan.system != System::GitHub;
+    }
+    // A literal: only one that looks like a credential (a local dev server's
+    // `VAULT_TOKEN: root` is not one).
+    super::literals::looks_like_credential(value)
 }
 
 fn env_vars(scan: &mut Scan, job: &Job, vars: &[Var], ctx: &mut JobFacts) {

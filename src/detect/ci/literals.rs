@@ -29,20 +29,21 @@ pub fn check(scan: &mut Scan, job: &Job) {
     }
 }
 
+/// Long, random enough, not a placeholder, not a number or boolean.
+pub fn looks_like_credential(t: &str) -> bool {
+    t.len() >= MIN_LEN
+        && !t.contains(char::is_whitespace)
+        && !filters::is_placeholder(t.as_bytes())
+        && !matches!(t, "true" | "false")
+        && t.parse::<f64>().is_err()
+        && filters::entropy(t.as_bytes()) >= MIN_ENTROPY
+}
+
 /// Whether a scalar is a literal credential; returns its trimmed byte range in the value.
 fn literal_value(scan: &Scan, value: NodeId) -> Option<std::ops::Range<usize>> {
     let s = scan.doc.str(value)?;
     let t = s.trim();
-    if t.len() < MIN_LEN || t.contains(char::is_whitespace) {
-        return None;
-    }
-    if is_reference(scan.system, t) || filters::is_placeholder(t.as_bytes()) {
-        return None;
-    }
-    if matches!(t, "true" | "false") || t.parse::<f64>().is_ok() {
-        return None;
-    }
-    if filters::entropy(t.as_bytes()) < MIN_ENTROPY {
+    if is_reference(scan.system, t) || !looks_like_credential(t) {
         return None;
     }
     let start = s.find(t).unwrap_or(0);
