@@ -4,6 +4,7 @@
 
 pub mod checksum;
 pub mod ci;
+pub mod code;
 pub mod engine;
 pub mod filters;
 pub mod jwt;
@@ -67,6 +68,7 @@ pub fn registry() -> Vec<Box<dyn Detector>> {
         Box::new(jwt::JwtLiterals),
         Box::new(registrations::ClientRegistrations::default()),
         Box::new(ci::CiDetector),
+        Box::new(code::CodeChecks),
     ]
 }
 
