@@ -207,11 +207,19 @@ impl<'a> Code<'a> {
     /// The right-hand side of the last assignment to `name` before token `before`,
     /// inside the same function (UPPER_CASE constants: anywhere earlier in the file).
     pub fn resolve(&self, name: &str, before: usize) -> Option<Span> {
+        let scope = self.fn_scope(before);
+        self.resolve_in(name, before, false).or_else(|| {
+            // Module-level options objects and constants.
+            (scope.start > 0).then(|| self.resolve_in(name, scope.start, true)).flatten()
+        })
+    }
+
+    fn resolve_in(&self, name: &str, before: usize, top_level: bool) -> Option<Span> {
         let constant = name.len() > 1
             && name
                 .chars()
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-        let floor = if constant { 0 } else { self.fn_scope(before).start };
+        let floor = if constant || top_level { 0 } else { self.fn_scope(before).start };
         let mut j = before;
         while j > floor {
             j -= 1;
@@ -220,6 +228,9 @@ impl<'a> Code<'a> {
             }
             let prev = self.text(j.wrapping_sub(1));
             if j > 0 && matches!(prev, "." | "->" | "?.") {
+                continue;
+            }
+            if top_level && self.fn_scope(j).start != 0 {
                 continue;
             }
             // `name = v`, `name := v`, `name: Type = v`, `name = v;` (also `$name`).
