@@ -169,7 +169,13 @@ fn defaults(c: &Code, hits: &mut Vec<Hit>) {
         }
     }
     // MSAL: a certificate credential makes assertions that live 600 s.
-    for (i, open) in fn_calls(c, "ConfidentialClientApplication") {
+    for i in c.find_all(&["ConfidentialClientApplication", "("]) {
+        if c.is(i.wrapping_sub(1), "class") || c.is(i.wrapping_sub(1), "def") {
+            continue;
+        }
+        let open = i + 1;
+        // `msal.ConfidentialClientApplication(…)` or the imported name.
+        let i = if i >= 2 && c.is(i - 1, ".") { i - 2 } else { i };
         let args = c.args(open);
         let Some(cred) = c.kwarg(&args, "client_credential").map(|v| c.deref(v, i)) else {
             continue;
