@@ -59,7 +59,10 @@ fn family(rule: &str) -> &'static str {
 #[test]
 fn fixtures_raise_exactly_the_expected_rules_and_lines() {
     let root = fixture("code");
-    let r = run_in(&root, &["scan", ".", "--format", "json", "--fail-on", "none"]);
+    let r = run_in(
+        &root,
+        &["scan", ".", "--format", "json", "--fail-on", "none"],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let doc = json(&r.stdout);
     let mut actual = BTreeSet::new();
@@ -104,7 +107,10 @@ fn fixtures_raise_exactly_the_expected_rules_and_lines() {
 #[test]
 fn findings_carry_language_and_lifetime() {
     let root = fixture("code");
-    let r = run_in(&root, &["scan", "go", "--format", "json", "--fail-on", "none"]);
+    let r = run_in(
+        &root,
+        &["scan", "go", "--format", "json", "--fail-on", "none"],
+    );
     let doc = json(&r.stdout);
     let f = doc["findings"]
         .as_array()
@@ -143,7 +149,14 @@ fn sarif_for_the_code_fixtures_is_valid() {
     let sarif = out.path().join("code.sarif");
     let r = run_in(
         &root,
-        &["scan", ".", "--format", "sarif", "-o", sarif.to_str().unwrap()],
+        &[
+            "scan",
+            ".",
+            "--format",
+            "sarif",
+            "-o",
+            sarif.to_str().unwrap(),
+        ],
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_sarif_valid(&sarif, Some(&root));

@@ -17,7 +17,8 @@ fn aliases(c: &Code, prefix: &str) -> Vec<(String, String)> {
             continue;
         }
         // Only import specs: `import "p"`, `import x "p"`, or a line of an import block.
-        let aliased = i > 0 && c.is_ident(i - 1) && !c.is(i - 1, "import") && c.toks[i - 1].nl_before;
+        let aliased =
+            i > 0 && c.is_ident(i - 1) && !c.is(i - 1, "import") && c.toks[i - 1].nl_before;
         let spec = aliased || c.toks[i].nl_before || c.is(i.wrapping_sub(1), "import");
         if !spec {
             continue;
@@ -32,7 +33,9 @@ fn aliases(c: &Code, prefix: &str) -> Vec<(String, String)> {
             }
             // gopkg.in/square/go-jose.v2/jwt, github.com/dgrijalva/jwt-go → jwt.
             let last = last.split('.').next().unwrap_or(last);
-            last.trim_start_matches("go-").trim_end_matches("-go").replace('-', "_")
+            last.trim_start_matches("go-")
+                .trim_end_matches("-go")
+                .replace('-', "_")
         };
         out.push((name, path.to_string()));
     }
@@ -103,7 +106,11 @@ fn golang_jwt(c: &Code, pkg: &str, v5: bool, hits: &mut Vec<Hit>) {
                     c.has_ident(&scope, "VerifyAudience") || c.has_ident(&scope, "WithAudience")
                 };
                 if !checked {
-                    let how = if v5 { "jwt.WithAudience" } else { "a VerifyAudience call" };
+                    let how = if v5 {
+                        "jwt.WithAudience"
+                    } else {
+                        "a VerifyAudience call"
+                    };
                     hits.push(Hit::new(
                         "NHI304",
                         call_span(c, n - 2, open),
@@ -124,7 +131,10 @@ fn golang_jwt(c: &Code, pkg: &str, v5: bool, hits: &mut Vec<Hit>) {
 
 fn go_jose(c: &Code, pkg: &str, hits: &mut Vec<Hit>) {
     for i in 0..c.len() {
-        if !(c.is(i, ".") && matches!(c.text(i + 1), "Validate" | "ValidateWithLeeway") && c.is(i + 2, "(")) {
+        if !(c.is(i, ".")
+            && matches!(c.text(i + 1), "Validate" | "ValidateWithLeeway")
+            && c.is(i + 2, "("))
+        {
             continue;
         }
         let open = i + 2;

@@ -66,7 +66,11 @@ fn calls(c: &Code, module: &str, export: &str) -> Vec<(usize, usize)> {
     let (recv, funcs) = bindings(c, module, export);
     let mut out = Vec::new();
     for r in &recv {
-        out.extend(method_calls(c, r, export).into_iter().map(|(n, o)| (n - 2, o)));
+        out.extend(
+            method_calls(c, r, export)
+                .into_iter()
+                .map(|(n, o)| (n - 2, o)),
+        );
     }
     for f in &funcs {
         out.extend(fn_calls(c, f));
@@ -87,7 +91,10 @@ fn options(c: &Code, args: &[Span], idx: usize, at: usize) -> Result<Option<usiz
         return Ok(None);
     }
     let v = c.deref(a.clone(), at);
-    c.literal_open(&v).filter(|&o| c.is(o, "{")).map(Some).ok_or(())
+    c.literal_open(&v)
+        .filter(|&o| c.is(o, "{"))
+        .map(Some)
+        .ok_or(())
 }
 
 pub fn check(c: &Code, hits: &mut Vec<Hit>) {
@@ -97,7 +104,10 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
         let Ok(opts) = options(c, &args, 2, start) else {
             continue;
         };
-        if let Some(algs) = opts.and_then(|o| c.field(o, "algorithms")).map(|v| c.deref(v, start)) {
+        if let Some(algs) = opts
+            .and_then(|o| c.field(o, "algorithms"))
+            .map(|v| c.deref(v, start))
+        {
             if has_none_alg(c, &algs) {
                 hits.push(Hit::new(
                     "NHI303",

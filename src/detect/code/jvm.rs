@@ -43,7 +43,9 @@ fn jjwt(c: &Code, hits: &mut Vec<Hit>) {
                 ));
                 continue;
             }
-            let parses = chain.iter().any(|&(x, _, _)| x.starts_with("parse") || x == "build");
+            let parses = chain
+                .iter()
+                .any(|&(x, _, _)| x.starts_with("parse") || x == "build");
             if !parses || has("requireAudience") {
                 continue;
             }
@@ -51,7 +53,9 @@ fn jjwt(c: &Code, hits: &mut Vec<Hit>) {
             // (Only inside a braced method body: an expression-bodied Kotlin
             // function's scope is the whole file.)
             let scope = c.fn_scope(n);
-            if scope.start > 0 && (c.has_ident(&scope, "getAudience") || c.has_ident(&scope, "requireAudience")) {
+            if scope.start > 0
+                && (c.has_ident(&scope, "getAudience") || c.has_ident(&scope, "requireAudience"))
+            {
                 continue;
             }
             hits.push(Hit::new(
@@ -76,7 +80,10 @@ fn auth0(c: &Code, hits: &mut Vec<Hit>) {
                 "java-jwt verifier built with Algorithm.none(): unsigned tokens are accepted",
             ));
         }
-        if !chain.iter().any(|&(x, _, _)| x == "withAudience" || x == "withAnyOfAudience") {
+        if !chain
+            .iter()
+            .any(|&(x, _, _)| x == "withAudience" || x == "withAnyOfAudience")
+        {
             hits.push(Hit::new(
                 "NHI304",
                 span,
@@ -96,13 +103,17 @@ fn nimbus(c: &Code, hits: &mut Vec<Hit>) {
             }
             open += 1;
         }
-        if !c.is(open, "(") || c.is(i.wrapping_sub(1), "class") || c.is(i.wrapping_sub(1), "import") {
+        if !c.is(open, "(") || c.is(i.wrapping_sub(1), "class") || c.is(i.wrapping_sub(1), "import")
+        {
             continue;
         }
         let args = c.args(open);
         let no_aud = match args.len() {
             0 => true,
-            2 => !c.deref(args[0].clone(), i).clone().any(|k| c.is(k, "audience")),
+            2 => !c
+                .deref(args[0].clone(), i)
+                .clone()
+                .any(|k| c.is(k, "audience")),
             _ => c.is(args[0].start, "null") && args[0].len() == 1,
         };
         if no_aud {
@@ -118,7 +129,12 @@ fn nimbus(c: &Code, hits: &mut Vec<Hit>) {
 fn spring(c: &Code, hits: &mut Vec<Hit>) {
     let mut starts = Vec::new();
     for recv in ["NimbusJwtDecoder", "NimbusReactiveJwtDecoder"] {
-        for m in ["withJwkSetUri", "withPublicKey", "withSecretKey", "withIssuerLocation"] {
+        for m in [
+            "withJwkSetUri",
+            "withPublicKey",
+            "withSecretKey",
+            "withIssuerLocation",
+        ] {
             starts.extend(method_calls(c, recv, m));
         }
     }

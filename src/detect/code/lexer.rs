@@ -101,7 +101,9 @@ pub fn lex(src: &str, lang: Lang) -> Vec<Tok> {
             continue;
         }
         // Comments.
-        if (c == b'#' && lang.hash_comments() && !(lang == Lang::Php && b.get(i + 1) == Some(&b'[')))
+        if (c == b'#'
+            && lang.hash_comments()
+            && !(lang == Lang::Php && b.get(i + 1) == Some(&b'[')))
             || (c == b'/' && lang.slash_comments() && b.get(i + 1) == Some(&b'/'))
         {
             i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |p| i + p);
@@ -128,13 +130,16 @@ pub fn lex(src: &str, lang: Lang) -> Vec<Tok> {
                 i += 1;
             }
             // Ruby predicates and bang methods.
-            if lang == Lang::Ruby && i < b.len() && (b[i] == b'?' || b[i] == b'!') {
-                if b.get(i + 1) != Some(&b'=') {
-                    i += 1;
-                }
+            if lang == Lang::Ruby
+                && i < b.len()
+                && (b[i] == b'?' || b[i] == b'!')
+                && b.get(i + 1) != Some(&b'=')
+            {
+                i += 1;
             }
             kind = Kind::Ident;
-        } else if c.is_ascii_digit() || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit)) {
+        } else if c.is_ascii_digit() || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit))
+        {
             i += 1;
             while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'.') {
                 // `1..5` (Rust/Ruby ranges) and `1.hour` (Ruby) stop the number.
@@ -274,8 +279,10 @@ fn string_at(b: &[u8], i: usize, lang: Lang) -> Option<usize> {
         return Some(find(b, j + 3, close).map_or(b.len(), |p| p + 3));
     }
     let raw = q == b'`' && lang == Lang::Go;
-    let single_line = matches!(lang, Lang::Python | Lang::Java | Lang::Go | Lang::CSharp | Lang::Kotlin)
-        && q != b'`';
+    let single_line = matches!(
+        lang,
+        Lang::Python | Lang::Java | Lang::Go | Lang::CSharp | Lang::Kotlin
+    ) && q != b'`';
     let mut k = j + 1;
     while k < b.len() {
         let ch = b[k];
@@ -361,7 +368,17 @@ mod tests {
         let src = "x = f(a, \"b # c\") # jwt.decode(t)\n'''doc jwt.decode'''";
         assert_eq!(
             texts(src, Lang::Python),
-            ["x", "=", "f", "(", "a", ",", "\"b # c\"", ")", "'''doc jwt.decode'''"]
+            [
+                "x",
+                "=",
+                "f",
+                "(",
+                "a",
+                ",",
+                "\"b # c\"",
+                ")",
+                "'''doc jwt.decode'''"
+            ]
         );
         let js = "a /* verify( */ b // c\n`t ${x} y`";
         assert_eq!(texts(js, Lang::JavaScript), ["a", "b", "`t ${x} y`"]);
@@ -388,7 +405,10 @@ mod tests {
 
     #[test]
     fn csharp_verbatim_and_numbers() {
-        let t = texts("var s = @\"a \"\" b\"; x = 3600 * 1000; y = 1.hour", Lang::CSharp);
+        let t = texts(
+            "var s = @\"a \"\" b\"; x = 3600 * 1000; y = 1.hour",
+            Lang::CSharp,
+        );
         assert!(t.contains(&"@\"a \"\" b\"".to_string()), "{t:?}");
         assert!(t.contains(&"3600".to_string()));
         let r = texts("1.hour", Lang::Ruby);

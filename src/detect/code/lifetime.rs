@@ -35,7 +35,9 @@ fn eval(c: &Code, span: &Span, mode: Mode, depth: u8) -> Option<f64> {
             return relative_string(s, c.lang);
         }
         if c.kind(i) == Some(Kind::Num) {
-            return (mode == Mode::Relative).then(|| number(c.text(i))).flatten();
+            return (mode == Mode::Relative)
+                .then(|| number(c.text(i)))
+                .flatten();
         }
     }
     let mut total = 0.0;
@@ -58,7 +60,10 @@ fn eval(c: &Code, span: &Span, mode: Mode, depth: u8) -> Option<f64> {
                 continue;
             }
         }
-        if c.kind(i) == Some(Kind::Num) && c.is(i + 1, "+") && (i == span.start || !c.is(i - 1, "*")) {
+        if c.kind(i) == Some(Kind::Num)
+            && c.is(i + 1, "+")
+            && (i == span.start || !c.is(i - 1, "*"))
+        {
             if let Some((n, next)) = product(c, i, span.end) {
                 if c.is(next, "+") {
                     total += if ms { n / 1000.0 } else { n };
@@ -78,13 +83,19 @@ fn eval(c: &Code, span: &Span, mode: Mode, depth: u8) -> Option<f64> {
     }
     // Follow identifiers: `now + LIFETIME`, `"exp": expires_at`, `Expires: ttl`.
     for i in span.clone() {
-        if !c.is_ident(i) || c.is(i + 1, "(") || c.is(i + 1, ".") || (i > 0 && (c.is(i - 1, ".") || c.is(i - 1, "->"))) {
+        if !c.is_ident(i)
+            || c.is(i + 1, "(")
+            || c.is(i + 1, ".")
+            || (i > 0 && (c.is(i - 1, ".") || c.is(i - 1, "->")))
+        {
             continue;
         }
         let Some(v) = c.resolve(c.text(i), span.start) else {
             continue;
         };
-        let addend = (i > span.start && c.is(i - 1, "+")) || c.is(i + 1, "+") || span.len() == 1 && mode == Mode::Relative;
+        let addend = (i > span.start && c.is(i - 1, "+"))
+            || c.is(i + 1, "+")
+            || span.len() == 1 && mode == Mode::Relative;
         let m = if addend { Mode::Relative } else { mode };
         if let Some(s) = eval(c, &v, m, depth + 1) {
             let scaled = if addend && ms && c.kind(v.start) == Some(Kind::Num) {
@@ -102,10 +113,14 @@ fn eval(c: &Code, span: &Span, mode: Mode, depth: u8) -> Option<f64> {
 /// `currentTimeMillis()`) and does not divide by 1000 first.
 fn millis_context(c: &Code, span: &Span) -> bool {
     let ms = span.clone().any(|i| {
-        matches!(c.text(i), "getTime" | "currentTimeMillis" | "UnixMilli" | "toEpochMilli")
-            || (c.seq(i, &["Date", ".", "now"]))
+        matches!(
+            c.text(i),
+            "getTime" | "currentTimeMillis" | "UnixMilli" | "toEpochMilli"
+        ) || (c.seq(i, &["Date", ".", "now"]))
     });
-    let divided = span.clone().any(|i| c.is(i, "/") && c.text(i + 1) == "1000");
+    let divided = span
+        .clone()
+        .any(|i| c.is(i, "/") && c.text(i + 1) == "1000");
     ms && !divided
 }
 
@@ -228,9 +243,17 @@ fn unit_term(c: &Code, i: usize, end: usize) -> Option<(f64, usize)> {
         }
     }
     // PHP strtotime('+1 hour'), DateTime::modify('+1 hour'), DateInterval('PT1H'), Duration.parse("PT1H").
-    if matches!(name, "strtotime" | "modify" | "DateInterval" | "parse" | "add") && c.is(i + 1, "(") {
+    if matches!(
+        name,
+        "strtotime" | "modify" | "DateInterval" | "parse" | "add"
+    ) && c.is(i + 1, "(")
+    {
         let args = c.args(i + 1);
-        if let Some(s) = args.first().filter(|a| a.len() == 1).and_then(|a| c.str_value(a.start)) {
+        if let Some(s) = args
+            .first()
+            .filter(|a| a.len() == 1)
+            .and_then(|a| c.str_value(a.start))
+        {
             if let Some(v) = relative_string(s, Lang::Php).or_else(|| iso_duration(s)) {
                 return Some((v, c.close(i + 1) + 1));
             }
@@ -264,7 +287,11 @@ fn unit_term(c: &Code, i: usize, end: usize) -> Option<(f64, usize)> {
             let mut n = 1.0;
             let mut after = i + 3;
             if i >= 2 && c.is(i - 1, "*") {
-                if let Some(v) = c.kind(i - 2).filter(|k| *k == Kind::Num).and(number(c.text(i - 2))) {
+                if let Some(v) = c
+                    .kind(i - 2)
+                    .filter(|k| *k == Kind::Num)
+                    .and(number(c.text(i - 2)))
+                {
                     n = v;
                 } else if c.is(i - 2, ")") {
                     let open = c.close(i - 2);
@@ -338,9 +365,9 @@ fn iso_duration(s: &str) -> Option<f64> {
 /// `3600` → "1 h", `86400` → "24 h", `600` → "10 min", `90` → "90 s".
 pub fn human(secs: f64) -> String {
     let s = secs.round() as u64;
-    if s >= 3600 && s % 3600 == 0 {
+    if s >= 3600 && s.is_multiple_of(3600) {
         format!("{} h", s / 3600)
-    } else if s >= 60 && s % 60 == 0 {
+    } else if s >= 60 && s.is_multiple_of(60) {
         format!("{} min", s / 60)
     } else {
         format!("{s} s")
@@ -362,17 +389,57 @@ mod tests {
         use Mode::*;
         let cases: &[(&str, Lang, Mode, f64)] = &[
             ("int(time.time()) + 86400", Python, Absolute, 86400.0),
-            ("datetime.utcnow() + timedelta(hours=1)", Python, Absolute, 3600.0),
-            ("now + timedelta(minutes=5, seconds=30)", Python, Absolute, 330.0),
-            ("Math.floor(Date.now() / 1000) + 60 * 60", JavaScript, Absolute, 3600.0),
-            ("new Date(now.getTime() + 3600 * 1000)", JavaScript, Absolute, 3600.0),
+            (
+                "datetime.utcnow() + timedelta(hours=1)",
+                Python,
+                Absolute,
+                3600.0,
+            ),
+            (
+                "now + timedelta(minutes=5, seconds=30)",
+                Python,
+                Absolute,
+                330.0,
+            ),
+            (
+                "Math.floor(Date.now() / 1000) + 60 * 60",
+                JavaScript,
+                Absolute,
+                3600.0,
+            ),
+            (
+                "new Date(now.getTime() + 3600 * 1000)",
+                JavaScript,
+                Absolute,
+                3600.0,
+            ),
             ("'2h'", JavaScript, Relative, 7200.0),
             ("3600", JavaScript, Relative, 3600.0),
-            ("jwt.NewNumericDate(time.Now().Add(24 * time.Hour))", Go, Absolute, 86400.0),
+            (
+                "jwt.NewNumericDate(time.Now().Add(24 * time.Hour))",
+                Go,
+                Absolute,
+                86400.0,
+            ),
             ("time.Hour", Go, Relative, 3600.0),
-            ("Date.from(Instant.now().plus(Duration.ofHours(1)))", Java, Absolute, 3600.0),
-            ("Date.from(now.plus(50, ChronoUnit.MINUTES))", Java, Absolute, 3000.0),
-            ("new Date(System.currentTimeMillis() + 3600 * 1000)", Java, Absolute, 3600.0),
+            (
+                "Date.from(Instant.now().plus(Duration.ofHours(1)))",
+                Java,
+                Absolute,
+                3600.0,
+            ),
+            (
+                "Date.from(now.plus(50, ChronoUnit.MINUTES))",
+                Java,
+                Absolute,
+                3000.0,
+            ),
+            (
+                "new Date(System.currentTimeMillis() + 3600 * 1000)",
+                Java,
+                Absolute,
+                3600.0,
+            ),
             ("DateTime.UtcNow.AddMinutes(60)", CSharp, Absolute, 3600.0),
             ("now + Duration::from_secs(600)", Rust, Absolute, 600.0),
             ("Time.now.to_i + 3600", Ruby, Absolute, 3600.0),

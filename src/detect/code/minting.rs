@@ -68,10 +68,12 @@ fn sites(c: &Code) -> Vec<Site> {
             let mode = if rel { Mode::Relative } else { Mode::Absolute };
             // `key: v`, `key => v`, `key = v` inside a literal or argument list.
             let sep = i + 1;
-            let in_list = i > 0 && (c.is(i - 1, "{") || c.is(i - 1, ",") || c.is(i - 1, "(") || c.is(i - 1, ":"));
+            let in_list = i > 0
+                && (c.is(i - 1, "{") || c.is(i - 1, ",") || c.is(i - 1, "(") || c.is(i - 1, ":"));
             let entry = (c.is(sep, ":") || c.is(sep, "=>")) && (in_list || c.toks[i].nl_before)
                 || c.is(sep, "=") && (in_list || c.lang == Lang::CSharp && c.toks[i].nl_before);
-            if entry && !(c.lang == Lang::Python && c.is(sep, ":") && c.kind(i) != Some(Kind::Str)) {
+            if entry && !(c.lang == Lang::Python && c.is(sep, ":") && c.kind(i) != Some(Kind::Str))
+            {
                 let v = sep + 1;
                 let literal = enclosing_open(c, i);
                 out.push(Site {
@@ -92,7 +94,13 @@ fn sites(c: &Code) -> Vec<Site> {
                 });
                 continue;
             }
-            if c.lang == Lang::Ruby && abs && c.is(i.wrapping_sub(2), "[") && c.is(i - 1, ":") && c.is(i + 1, "]") && c.is(i + 2, "=") {
+            if c.lang == Lang::Ruby
+                && abs
+                && c.is(i.wrapping_sub(2), "[")
+                && c.is(i - 1, ":")
+                && c.is(i + 1, "]")
+                && c.is(i + 2, "=")
+            {
                 out.push(Site {
                     key: i,
                     value: i + 3..c.expr_end(i + 3),
@@ -103,7 +111,10 @@ fn sites(c: &Code) -> Vec<Site> {
             }
         }
         // `.claim("exp", v)`, `.Set("exp", v)`, `->claim('exp', v)`.
-        if c.is_ident(i) && matches!(t, "claim" | "Set" | "set" | "with_claim" | "AddClaim") && c.is(i + 1, "(") {
+        if c.is_ident(i)
+            && matches!(t, "claim" | "Set" | "set" | "with_claim" | "AddClaim")
+            && c.is(i + 1, "(")
+        {
             let args = c.args(i + 1);
             if args.len() == 2 && args[0].len() == 1 && c.str_value(args[0].start) == Some("exp") {
                 out.push(Site {
@@ -116,7 +127,8 @@ fn sites(c: &Code) -> Vec<Site> {
             continue;
         }
         if let Some(mode) = setter(t) {
-            if c.is_ident(i) && c.is(i + 1, "(") && i > 0 && (c.is(i - 1, ".") || c.is(i - 1, "->")) {
+            if c.is_ident(i) && c.is(i + 1, "(") && i > 0 && (c.is(i - 1, ".") || c.is(i - 1, "->"))
+            {
                 let args = c.args(i + 1);
                 if args.len() == 1 {
                     out.push(Site {
@@ -180,7 +192,11 @@ fn context(c: &Code, scope: &Span, literal: Option<usize>) -> Option<String> {
         if let Some(w) = CONTEXT_WORDS.iter().find(|w| norm.contains(*w)) {
             return Some(format!("mentions {w}"));
         }
-        if c.kind(i) == Some(Kind::Str) && (norm.ends_with("/token") || norm.contains("/token?") || norm.contains("oauth2/v2.0/token")) {
+        if c.kind(i) == Some(Kind::Str)
+            && (norm.ends_with("/token")
+                || norm.contains("/token?")
+                || norm.contains("oauth2/v2.0/token"))
+        {
             return Some("audience is a token endpoint".into());
         }
     }

@@ -144,7 +144,10 @@ pub(crate) mod util {
         let mut out = Vec::new();
         for i in c.find_all(&[recv]) {
             let dot = i + 1;
-            if (c.is(dot, ".") || c.is(dot, "::") || c.is(dot, "->")) && c.is(dot + 1, name) && c.is(dot + 2, "(") {
+            if (c.is(dot, ".") || c.is(dot, "::") || c.is(dot, "->"))
+                && c.is(dot + 1, name)
+                && c.is(dot + 2, "(")
+            {
                 if i > 0 && (c.is(i - 1, ".") || c.is(i - 1, "->")) {
                     continue;
                 }
@@ -178,13 +181,14 @@ pub(crate) mod util {
 
     /// A string in `span` equals `none` (any case).
     pub fn has_none_alg(c: &Code, span: &Span) -> bool {
-        span.clone()
-            .any(|i| c.str_value(i).is_some_and(|s| s.eq_ignore_ascii_case("none")))
+        span.clone().any(|i| {
+            c.str_value(i)
+                .is_some_and(|s| s.eq_ignore_ascii_case("none"))
+        })
     }
 
     /// The value in `span` is the literal `false`/`False`.
     pub fn is_false(c: &Code, span: &Span) -> bool {
         span.len() == 1 && matches!(c.text(span.start), "false" | "False" | "FALSE")
     }
-
 }

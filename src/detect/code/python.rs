@@ -63,7 +63,11 @@ fn decode_call(c: &Code, lib: Lib, start: usize, open: usize, hits: &mut Vec<Hit
         }
         return;
     }
-    let lib_name = if lib == Lib::Jose { "python-jose" } else { "PyJWT" };
+    let lib_name = if lib == Lib::Jose {
+        "python-jose"
+    } else {
+        "PyJWT"
+    };
     let options = c.kwarg(&args, "options").map(|v| c.deref(v, start));
     let opt = |key: &str| {
         options
@@ -119,7 +123,9 @@ fn defaults(c: &Code, hits: &mut Vec<Hit>) {
                 Hit::new(
                     "NHI211",
                     call_span(c, i, open),
-                    format!("authlib {name} signs client assertions that live 3600 s (its default)"),
+                    format!(
+                        "authlib {name} signs client assertions that live 3600 s (its default)"
+                    ),
                 )
                 .prop("default_lifetime_seconds", 3600),
             );
@@ -150,7 +156,10 @@ fn defaults(c: &Code, hits: &mut Vec<Hit>) {
         let call = if c.is(from, "(") {
             Some((from, from))
         } else if c.is(from, ".")
-            && matches!(c.text(from + 1), "from_service_account_file" | "from_service_account_info")
+            && matches!(
+                c.text(from + 1),
+                "from_service_account_file" | "from_service_account_info"
+            )
             && c.is(from + 2, "(")
         {
             Some((from + 1, from + 2))
@@ -180,7 +189,10 @@ fn defaults(c: &Code, hits: &mut Vec<Hit>) {
         let Some(cred) = c.kwarg(&args, "client_credential").map(|v| c.deref(v, i)) else {
             continue;
         };
-        if c.literal_open(&cred).and_then(|o| c.field(o, "private_key")).is_some() {
+        if c.literal_open(&cred)
+            .and_then(|o| c.field(o, "private_key"))
+            .is_some()
+        {
             hits.push(
                 Hit::new(
                     "NHI211",

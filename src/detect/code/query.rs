@@ -32,10 +32,12 @@ impl<'a> Code<'a> {
         self.toks.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.toks.is_empty()
+    }
+
     pub fn text(&self, i: usize) -> &'a str {
-        self.toks
-            .get(i)
-            .map_or("", |t| &self.src[t.start..t.end])
+        self.toks.get(i).map_or("", |t| &self.src[t.start..t.end])
     }
 
     pub fn kind(&self, i: usize) -> Option<Kind> {
@@ -178,7 +180,10 @@ impl<'a> Code<'a> {
     /// Where the expression starting at `i` ends: a top-level `,` `;` or
     /// closing bracket, or a new line in languages where lines end statements.
     pub fn expr_end(&self, i: usize) -> usize {
-        let newline_ends = !matches!(self.lang, Lang::Java | Lang::CSharp | Lang::Rust | Lang::Php);
+        let newline_ends = !matches!(
+            self.lang,
+            Lang::Java | Lang::CSharp | Lang::Rust | Lang::Php
+        );
         let mut j = i;
         while j < self.len() {
             if j > i && newline_ends && self.toks[j].nl_before && !self.continues(j) {
@@ -188,7 +193,12 @@ impl<'a> Code<'a> {
                 j = self.close(j).max(j) + 1;
                 continue;
             }
-            if self.is(j, ",") || self.is(j, ";") || self.is(j, ")") || self.is(j, "]") || self.is(j, "}") {
+            if self.is(j, ",")
+                || self.is(j, ";")
+                || self.is(j, ")")
+                || self.is(j, "]")
+                || self.is(j, "}")
+            {
                 break;
             }
             j += 1;
@@ -201,7 +211,10 @@ impl<'a> Code<'a> {
         let prev = self.text(j.wrapping_sub(1));
         let cur = self.text(j);
         matches!(cur, "." | "?." | "+" | "-" | "*" | "/" | "&&" | "||" | "->")
-            || matches!(prev, "+" | "-" | "*" | "/" | "=" | ":=" | "," | "(" | "." | "&&" | "||" | "\\")
+            || matches!(
+                prev,
+                "+" | "-" | "*" | "/" | "=" | ":=" | "," | "(" | "." | "&&" | "||" | "\\"
+            )
     }
 
     /// The right-hand side of the last assignment to `name` before token `before`,
@@ -210,7 +223,9 @@ impl<'a> Code<'a> {
         let scope = self.fn_scope(before);
         self.resolve_in(name, before, false).or_else(|| {
             // Module-level options objects and constants.
-            (scope.start > 0).then(|| self.resolve_in(name, scope.start, true)).flatten()
+            (scope.start > 0)
+                .then(|| self.resolve_in(name, scope.start, true))
+                .flatten()
         })
     }
 
@@ -219,7 +234,11 @@ impl<'a> Code<'a> {
             && name
                 .chars()
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-        let floor = if constant || top_level { 0 } else { self.fn_scope(before).start };
+        let floor = if constant || top_level {
+            0
+        } else {
+            self.fn_scope(before).start
+        };
         let mut j = before;
         while j > floor {
             j -= 1;
@@ -237,7 +256,10 @@ impl<'a> Code<'a> {
             let mut k = j + 1;
             if self.is(k, ":") && self.lang != Lang::Go && !self.is(k + 2, "(") {
                 // Type annotation: skip to `=` on the same statement.
-                while k < self.len() && !self.is(k, "=") && !self.toks[k + 1..].first().is_some_and(|t| t.nl_before) {
+                while k < self.len()
+                    && !self.is(k, "=")
+                    && !self.toks[k + 1..].first().is_some_and(|t| t.nl_before)
+                {
                     k += 1;
                 }
             }
@@ -271,7 +293,9 @@ impl<'a> Code<'a> {
         let mut j = i.min(self.len());
         while j > 0 {
             j -= 1;
-            if self.is(j, "def") && self.toks[j].nl_before || (self.is(j, "def") && self.is(j.wrapping_sub(1), "async")) {
+            if self.is(j, "def") && self.toks[j].nl_before
+                || (self.is(j, "def") && self.is(j.wrapping_sub(1), "async"))
+            {
                 let ind = self.indent(j);
                 let mut end = j + 1;
                 while end < self.len() {
@@ -337,7 +361,8 @@ impl<'a> Code<'a> {
 
     /// Identifier `name` occurs (as code) in `span`.
     pub fn has_ident(&self, span: &Span, name: &str) -> bool {
-        span.clone().any(|i| self.is_ident(i) && self.text(i) == name)
+        span.clone()
+            .any(|i| self.is_ident(i) && self.text(i) == name)
     }
 
     /// Some string in `span` equals `value`.
@@ -354,7 +379,11 @@ impl<'a> Code<'a> {
     pub fn chain(&self, mut i: usize) -> Vec<(usize, usize)> {
         let mut out = Vec::new();
         loop {
-            let j = if self.is_open(i) { self.close(i) + 1 } else { i + 1 };
+            let j = if self.is_open(i) {
+                self.close(i) + 1
+            } else {
+                i + 1
+            };
             if (self.is(j, ".") || self.is(j, "?.") || self.is(j, "->")) && self.is_ident(j + 1) {
                 if self.is(j + 2, "(") {
                     out.push((j + 1, j + 2));
@@ -381,7 +410,10 @@ impl<'a> Code<'a> {
 
     /// Source of tokens `span` with whitespace dropped (fingerprint content).
     pub fn normalized(&self, span: &Span) -> String {
-        span.clone().map(|i| self.text(i)).collect::<Vec<_>>().join("")
+        span.clone()
+            .map(|i| self.text(i))
+            .collect::<Vec<_>>()
+            .join("")
     }
 }
 

@@ -9,7 +9,10 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
         let start = n - 2;
         let span = call_span(c, start, open);
         let args = c.args(open);
-        if args.get(2).is_some_and(|a| is_false(c, a) || (a.len() == 1 && c.is(a.start, "nil"))) {
+        if args
+            .get(2)
+            .is_some_and(|a| is_false(c, a) || (a.len() == 1 && c.is(a.start, "nil")))
+        {
             hits.push(Hit::new(
                 "NHI302",
                 span,
@@ -23,7 +26,10 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
             let v = c.deref(a.clone(), start);
             if let Some(o) = c.literal_open(&v).filter(|&o| c.is(o, "{")) {
                 entries.extend(c.entries(o));
-            } else if let Some(e) = c.kwarg(std::slice::from_ref(a), c.text(a.start)).map(|v| (a.start, v)) {
+            } else if let Some(e) = c
+                .kwarg(std::slice::from_ref(a), c.text(a.start))
+                .map(|v| (a.start, v))
+            {
                 entries.push(e);
             } else if c.is(a.start, ":") {
                 if let Some(v) = c.kwarg(std::slice::from_ref(a), c.text(a.start + 1)) {
@@ -31,9 +37,17 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
                 }
             }
         }
-        let get = |k: &str| entries.iter().find(|(key, _)| c.key_is(*key, k)).map(|(_, v)| v.clone());
+        let get = |k: &str| {
+            entries
+                .iter()
+                .find(|(key, _)| c.key_is(*key, k))
+                .map(|(_, v)| v.clone())
+        };
         for key in ["algorithm", "algorithms"] {
-            if get(key).map(|v| c.deref(v, start)).is_some_and(|v| has_none_alg(c, &v)) {
+            if get(key)
+                .map(|v| c.deref(v, start))
+                .is_some_and(|v| has_none_alg(c, &v))
+            {
                 hits.push(Hit::new(
                     "NHI303",
                     span.clone(),

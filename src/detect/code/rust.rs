@@ -21,11 +21,19 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
         }
         let name = c.text(i);
         if c.is_ident(i)
-            && matches!(name, "insecure_disable_signature_validation" | "dangerous_insecure_decode" | "dangerous_insecure_decode_with_validation" | "insecure_decode")
+            && matches!(
+                name,
+                "insecure_disable_signature_validation"
+                    | "dangerous_insecure_decode"
+                    | "dangerous_insecure_decode_with_validation"
+                    | "insecure_decode"
+            )
             && (c.is(i + 1, "(") || c.is(i + 1, "::"))
             && !c.is(i.wrapping_sub(1), "fn")
         {
-            let open = (i + 1..c.len().min(i + 12)).find(|&k| c.is(k, "(")).unwrap_or(i + 1);
+            let open = (i + 1..c.len().min(i + 12))
+                .find(|&k| c.is(k, "("))
+                .unwrap_or(i + 1);
             hits.push(Hit::new(
                 "NHI302",
                 call_span(c, i, open),
@@ -34,10 +42,16 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
         }
     }
     // `Validation::new(alg)` with no audience set in the same function.
-    for i in c.find_all(&["Validation", "::", "new", "("]).into_iter().chain(c.find_all(&["Validation", "::", "default", "("])) {
+    for i in c
+        .find_all(&["Validation", "::", "new", "("])
+        .into_iter()
+        .chain(c.find_all(&["Validation", "::", "default", "("]))
+    {
         let scope = c.fn_scope(i);
         let sets_aud = c.has_ident(&scope, "set_audience")
-            || scope.clone().any(|k| c.seq(k, &[".", "aud", "="]) || c.is(k, "validate_aud"));
+            || scope
+                .clone()
+                .any(|k| c.seq(k, &[".", "aud", "="]) || c.is(k, "validate_aud"));
         if !sets_aud {
             hits.push(
                 Hit::new(
