@@ -202,6 +202,11 @@ fn jwx(c: &Code, pkg: &str, hits: &mut Vec<Hit>) {
 
 fn oauth2_jwt_config(c: &Code, pkg: &str, hits: &mut Vec<Hit>) {
     for i in c.find_all(&[pkg, ".", "Config", "{"]) {
+        // A composite literal, not `func f() *jwt.Config {` (a return type before a body).
+        let prev = c.text(i.wrapping_sub(1));
+        if !matches!(prev, "&" | "=" | ":=" | "(" | "," | "return" | ":" | "{") {
+            continue;
+        }
         let open = i + 3;
         if c.field(open, "Expires").is_none() {
             hits.push(default_hit(c, i, open, "jwt.Config"));

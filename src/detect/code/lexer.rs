@@ -67,6 +67,8 @@ pub enum Kind {
     Str,
     Num,
     Punct,
+    /// A JavaScript regular-expression literal.
+    Regex,
 }
 
 /// One token: its kind, byte span, and whether a line break precedes it.
@@ -119,6 +121,19 @@ pub fn lex(src: &str, lang: Lang) -> Vec<Tok> {
         }
         let start = i;
         let kind;
+        if c == b'/' && lang == Lang::JavaScript && regex_allowed(src, toks.last()) {
+            if let Some(end) = regex_end(b, i) {
+                toks.push(Tok {
+                    kind: Kind::Regex,
+                    start,
+                    end,
+                    nl_before: nl,
+                });
+                nl = false;
+                i = end;
+                continue;
+            }
+        }
         if let Some(end) = string_at(b, i, lang) {
             kind = Kind::Str;
             i = end;
@@ -167,6 +182,56 @@ pub fn lex(src: &str, lang: Lang) -> Vec<Tok> {
         nl = false;
     }
     toks
+}
+
+/// A `/` after this token starts a regex, not a division.
+fn regex_allowed(src: &str, prev: Option<&Tok>) -> bool {
+    let Some(t) = prev else {
+        return true;
+    };
+    let text = &src[t.start..t.end];
+    match t.kind {
+        Kind::Punct => !matches!(text, ")" | "]" | "}"),
+        Kind::Ident => matches!(
+            text,
+            "return"
+                | "typeof"
+                | "case"
+                | "in"
+                | "of"
+                | "yield"
+                | "await"
+                | "delete"
+                | "void"
+                | "instanceof"
+                | "new"
+        ),
+        _ => false,
+    }
+}
+
+/// End of a regex literal starting at `i` (with its flags), if it closes on this line.
+fn regex_end(b: &[u8], i: usize) -> Option<usize> {
+    let mut k = i + 1;
+    let mut class = false;
+    while k < b.len() {
+        match b[k] {
+            b'\\' => k += 1,
+            b'\n' => return None,
+            b'[' => class = true,
+            b']' => class = false,
+            b'/' if !class => {
+                k += 1;
+                while k < b.len() && b[k].is_ascii_alphabetic() {
+                    k += 1;
+                }
+                return Some(k);
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    None
 }
 
 fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
@@ -382,6 +447,28 @@ mod tests {
         );
         let js = "a /* verify( */ b // c\n`t ${x} y`";
         assert_eq!(texts(js, Lang::JavaScript), ["a", "b", "`t ${x} y`"]);
+        let re = "x = /it's \\/ [/]/g.test(s); y = a / b / c";
+        assert_eq!(
+            texts(re, Lang::JavaScript),
+            [
+                "x",
+                "=",
+                "/it's \\/ [/]/g",
+                ".",
+                "test",
+                "(",
+                "s",
+                ")",
+                ";",
+                "y",
+                "=",
+                "a",
+                "/",
+                "b",
+                "/",
+                "c"
+            ]
+        );
     }
 
     #[test]

@@ -33,6 +33,27 @@ fn relative_key(lang: Lang, k: &str) -> bool {
     }
 }
 
+/// Python `expires_in=` is also a token-response field: count it only as an
+/// argument of a call that signs an assertion, never as a parameter default.
+fn relative_ok(c: &Code, i: usize) -> bool {
+    if c.lang != Lang::Python {
+        return true;
+    }
+    let Some(open) = enclosing_open(c, i) else {
+        return false;
+    };
+    if !c.is(open, "(") || open == 0 {
+        return false;
+    }
+    let callee = c.text(open - 1);
+    let is_def = open >= 2 && c.is(open - 2, "def");
+    !is_def
+        && matches!(
+            callee,
+            "private_key_jwt_sign" | "client_secret_jwt_sign" | "create_normal_assertion" | "sign"
+        )
+}
+
 /// Setter methods taking an expiry.
 fn setter(k: &str) -> Option<Mode> {
     match k {
@@ -63,7 +84,7 @@ fn sites(c: &Code) -> Vec<Site> {
             continue;
         };
         let abs = absolute_key(c.lang, key);
-        let rel = relative_key(c.lang, key);
+        let rel = relative_key(c.lang, key) && relative_ok(c, i);
         if abs || rel {
             let mode = if rel { Mode::Relative } else { Mode::Absolute };
             // `key: v`, `key => v`, `key = v` inside a literal or argument list.
@@ -164,22 +185,52 @@ fn enclosing_open(c: &Code, i: usize) -> Option<usize> {
 
 /// Words that put a function in a client-assertion context (normalised:
 /// lower case, `-` → `_`).
-const CONTEXT_WORDS: [&str; 10] = [
+const CONTEXT_WORDS: [&str; 12] = [
     "client_assertion",
     "clientassertion",
     "jwt_bearer",
     "jwtbearer",
     "private_key_jwt",
     "privatekeyjwt",
+    "token_uri",
+    "tokenuri",
     "token_endpoint",
     "tokenendpoint",
     "token_url",
     "tokenurl",
 ];
 
-/// Why `scope` is a client-assertion context, if it is.
+/// Words that make a function a client-assertion context on their own.
+const STRONG: usize = 6;
+
+/// Why `scope` is a client-assertion context, if it is. When the expiry sits
+/// in a claims literal that sets `aud`, only that `aud` value may count as a
+/// token-endpoint audience (a token-endpoint URL elsewhere in the function
+/// is not evidence about these claims).
 fn context(c: &Code, scope: &Span, literal: Option<usize>) -> Option<String> {
-    for i in scope.clone() {
+    let aud = literal.and_then(|o| c.field(o, "aud"));
+    if let Some(aud) = &aud {
+        let v = c.deref(aud.clone(), aud.start);
+        for span in [aud, &v] {
+            if let Some(why) = words(c, span, CONTEXT_WORDS.len()) {
+                return Some(why);
+            }
+        }
+    }
+    let limit = if aud.is_some() {
+        STRONG
+    } else {
+        CONTEXT_WORDS.len()
+    };
+    if let Some(why) = words(c, scope, limit) {
+        return Some(why);
+    }
+    iss_is_sub(c, literal)
+}
+
+fn words(c: &Code, span: &Span, limit: usize) -> Option<String> {
+    let endpoints = limit > STRONG;
+    for i in span.clone() {
         let word = match c.kind(i) {
             Some(Kind::Ident) => c.text(i),
             Some(Kind::Str) => c.str_value(i).unwrap_or(""),
@@ -189,10 +240,11 @@ fn context(c: &Code, scope: &Span, literal: Option<usize>) -> Option<String> {
             continue;
         }
         let norm = word.to_ascii_lowercase().replace('-', "_");
-        if let Some(w) = CONTEXT_WORDS.iter().find(|w| norm.contains(*w)) {
+        if let Some(w) = CONTEXT_WORDS[..limit].iter().find(|w| norm.contains(*w)) {
             return Some(format!("mentions {w}"));
         }
-        if c.kind(i) == Some(Kind::Str)
+        if endpoints
+            && c.kind(i) == Some(Kind::Str)
             && (norm.ends_with("/token")
                 || norm.contains("/token?")
                 || norm.contains("oauth2/v2.0/token"))
@@ -200,7 +252,11 @@ fn context(c: &Code, scope: &Span, literal: Option<usize>) -> Option<String> {
             return Some("audience is a token endpoint".into());
         }
     }
-    // iss == sub in the same claims literal.
+    None
+}
+
+/// `iss` and `sub` set to the same expression in the claims literal.
+fn iss_is_sub(c: &Code, literal: Option<usize>) -> Option<String> {
     if let Some(open) = literal {
         let iss = c.field(open, "iss").map(|v| c.normalized(&v));
         let sub = c.field(open, "sub").map(|v| c.normalized(&v));

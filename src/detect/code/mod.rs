@@ -68,7 +68,10 @@ const KEYWORDS: &[&str] = &[
     "jwt",
     "jose",
     "jws",
-    "assertion",
+    // Not plain "assertion": Rust and test code say "assertion failed" everywhere.
+    "client_assertion",
+    "client-assertion",
+    "clientassertion",
     "TokenValidationParameters",
     "jsonwebtoken",
     "token_endpoint",
