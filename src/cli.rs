@@ -25,6 +25,8 @@ pub struct Cli {
 pub enum Command {
     /// Scan files (and optionally git history) for leaked credentials and weak posture.
     Scan(Box<ScanArgs>),
+    /// Audit authorization servers: discovery metadata and JWKS, over HTTPS or from local files.
+    Audit(Box<AuditArgs>),
     /// Work with the rule catalogue.
     Rules {
         #[command(subcommand)]
@@ -127,6 +129,63 @@ pub struct ScanArgs {
     /// Worker threads [default: number of cores].
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
+    /// Audit the authorization servers the scanned files refer to (issuer, authority,
+    /// issuer-uri, token-uri, discovery URLs); findings sit at the referencing lines.
+    /// Goes on the network.
+    #[arg(long)]
+    pub audit_issuers: bool,
+    #[command(flatten)]
+    #[command(next_help_heading = "Issuer audit (with --audit-issuers)")]
+    pub fetch: FetchArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Profile {
+    /// OAuth 2.0 / OIDC best current practice.
+    #[default]
+    Default,
+    /// FAPI 2.0 Security Profile: its checks are raised to high.
+    Fapi2,
+}
+
+/// Where and how the audit fetches (shared by `audit` and `scan --audit-issuers`).
+#[derive(Debug, Clone, Args)]
+pub struct FetchArgs {
+    /// Trust this PEM CA certificate (bundle) beside the system roots.
+    #[arg(long, value_name = "PEM")]
+    pub ca_cert: Option<PathBuf>,
+    /// Timeout per request, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub timeout: f64,
+    /// Targets audited at once.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub concurrency: usize,
+    /// Largest response accepted (bytes, or with a unit: 512KiB, 1MiB); larger bodies are cut off and reported.
+    #[arg(long, value_name = "SIZE", default_value = "1MiB")]
+    pub max_response_size: String,
+    /// Further attempts after a timeout, connection failure or 5xx, with doubling backoff.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub retries: u32,
+    /// Allow plain http to loopback addresses (127.0.0.0/8, ::1, localhost), for local test servers.
+    #[arg(long)]
+    pub allow_http_loopback: bool,
+    /// Check profile: `fapi2` raises the FAPI 2.0 checks to high.
+    #[arg(long, value_enum, default_value_t = Profile::Default)]
+    pub profile: Profile,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// Issuer URLs, metadata document URLs, or local JSON files (metadata or JWKS).
+    pub targets: Vec<String>,
+    /// Read targets from FILE, one a line (blank lines and `#` comments allowed);
+    /// findings are located at the target's line.
+    #[arg(long = "targets", value_name = "FILE")]
+    pub targets_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub fetch: FetchArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }

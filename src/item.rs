@@ -21,8 +21,13 @@ pub enum Provenance {
     /// The staged content of a path in the git index.
     Staged { path: String },
     /// A document fetched from a URL, located at a line of a local file (the
-    /// targets file or a referencing line) or at a scheme-less pseudo path.
-    Remote { url: String, path: String },
+    /// targets file or a referencing line) or at a scheme-less pseudo path
+    /// (line 1). Findings about it sit at that line, never inside the document.
+    Remote {
+        url: String,
+        path: String,
+        line: u32,
+    },
 }
 
 impl Provenance {

@@ -1,5 +1,6 @@
 //! Wires the stages: sources → items → detectors → findings → reports + gate.
 
+mod audit;
 mod output;
 mod progress;
 mod rules_cmd;
@@ -15,6 +16,7 @@ use crate::gate::exit;
 pub fn run(cli: Cli) -> u8 {
     let result = match cli.command {
         Command::Scan(args) => scan::run(&args),
+        Command::Audit(args) => audit::run(&args),
         Command::Rules { command } => rules_cmd::run(command),
     };
     match result {

@@ -87,6 +87,8 @@ impl Settings {
         if let Some(l) = args.max_assertion_lifetime {
             self.options.max_assertion_lifetime = l;
         }
+        self.options.audit_issuers = args.audit_issuers;
+        self.options.fapi2 = args.fetch.profile == crate::cli::Profile::Fapi2;
         Ok(())
     }
 

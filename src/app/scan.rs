@@ -94,6 +94,11 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
     walked?;
     let mut sink = total.into_inner().unwrap_or_else(|e| e.into_inner());
     engine.finish(&mut sink);
+    if args.audit_issuers {
+        let refs = std::mem::take(&mut sink.issuer_refs);
+        let audited = super::audit::audit_references(&settings, &args.fetch, refs, &counters)?;
+        sink.extend(audited);
+    }
     output::finish(&settings, engine.catalogue(), sink, &counters, started)
 }
 

@@ -7,8 +7,11 @@ pub mod ci;
 pub mod code;
 pub mod engine;
 pub mod filters;
+pub mod issuer_refs;
+pub mod jwks;
 pub mod jwt;
 pub mod keyfiles;
+pub mod metadata;
 pub mod overlap;
 pub mod registrations;
 pub mod secrets;
@@ -18,7 +21,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use crate::finding::{self, Confidence, Finding, Location, Origin, Related, Severity};
-use crate::item::Item;
+use crate::item::{Item, Provenance, Region};
 use crate::rules::Catalogue;
 
 pub use engine::Engine;
@@ -30,6 +33,8 @@ pub struct Options {
     pub max_assertion_lifetime: u64,
     /// Raise FAPI 2.0 checks (audit) to high.
     pub fapi2: bool,
+    /// Record issuer references for `scan --audit-issuers`.
+    pub audit_issuers: bool,
 }
 
 impl Default for Options {
@@ -37,6 +42,7 @@ impl Default for Options {
         Options {
             max_assertion_lifetime: 300,
             fapi2: false,
+            audit_issuers: false,
         }
     }
 }
@@ -69,6 +75,8 @@ pub fn registry() -> Vec<Box<dyn Detector>> {
         Box::new(registrations::ClientRegistrations::default()),
         Box::new(ci::CiDetector),
         Box::new(code::CodeChecks),
+        Box::new(metadata::AuthorizationServer),
+        Box::new(issuer_refs::IssuerRefs),
     ]
 }
 
@@ -103,6 +111,8 @@ pub enum NoticeKind {
 pub struct Sink {
     pub findings: Vec<Finding>,
     pub notices: Vec<Notice>,
+    /// Authorization servers the scanned content refers to (`scan --audit-issuers`).
+    pub issuer_refs: Vec<IssuerRef>,
     /// Repository-level observations for [`Detector::finish`]; never reported.
     pub facts: Vec<Fact>,
 }
@@ -116,6 +126,19 @@ pub struct Fact {
     pub detector: &'static str,
     pub key: String,
     pub location: Location,
+}
+
+/// A line that names an authorization server (issuer or discovery URL).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct IssuerRef {
+    pub url: String,
+    /// Derived from a token endpoint URL rather than named outright.
+    pub guessed: bool,
+    pub path: String,
+    pub line: u32,
+    /// The line's text (for inline ignores).
+    pub text: String,
+    pub line_hash: Option<String>,
 }
 
 impl Sink {
@@ -147,6 +170,7 @@ impl Sink {
         self.findings.extend(other.findings);
         self.notices.extend(other.notices);
         self.facts.extend(other.facts);
+        self.issuer_refs.extend(other.issuer_refs);
     }
 }
 
@@ -214,8 +238,22 @@ impl Context<'_> {
         secret: Option<Range<usize>>,
     ) -> Option<Draft> {
         let rule = self.catalogue.enabled(rule_id)?;
-        let region = item.region(span.start, span.end);
-        let snippet = snippet(item, region.start_line, secret);
+        // A fetched document is not in the repository: its findings sit at the
+        // line that named the server, and the URL joins the fingerprint so two
+        // servers named in one targets file stay apart.
+        let (region, snippet, content) = match &item.provenance {
+            Provenance::Remote { url, line, .. } => {
+                let mut keyed = url.as_bytes().to_vec();
+                keyed.push(0);
+                keyed.extend_from_slice(content);
+                (Region::line(*line), None, keyed)
+            }
+            _ => {
+                let region = item.region(span.start, span.end);
+                let snippet = snippet(item, region.start_line, secret);
+                (region, snippet, content.to_vec())
+            }
+        };
         Some(Draft {
             finding: Finding {
                 rule_id: rule.id.clone(),
@@ -229,7 +267,7 @@ impl Context<'_> {
                 },
                 related: Vec::new(),
                 snippet,
-                fingerprint: finding::fingerprint(rule_id, content, item.path()),
+                fingerprint: finding::fingerprint(rule_id, &content, item.path()),
                 origin: Origin::from_provenance(&item.provenance),
                 properties: BTreeMap::new(),
                 line_hash: None,

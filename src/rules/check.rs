@@ -4,7 +4,7 @@
 
 use crate::detect::{self, Engine, Options, Sink};
 use crate::item::{Item, Provenance};
-use crate::rules::{Catalogue, Rule};
+use crate::rules::{Catalogue, Example, Rule};
 
 /// Check the catalogue; returns one line per problem (empty: all good).
 pub fn check(catalogue: &Catalogue) -> Vec<String> {
@@ -21,7 +21,7 @@ pub fn check(catalogue: &Catalogue) -> Vec<String> {
     };
     for rule in catalogue.rules().iter().filter(|r| r.enabled) {
         for (i, ex) in rule.examples.iter().enumerate() {
-            if !fires(&engine, &rule.id, ex.path(), ex.text()) {
+            if !fires(&engine, &rule.id, ex) {
                 problems.push(format!(
                     "{}: example {} does not raise the rule",
                     rule.id,
@@ -30,7 +30,7 @@ pub fn check(catalogue: &Catalogue) -> Vec<String> {
             }
         }
         for (i, ex) in rule.negative_examples.iter().enumerate() {
-            if fires(&engine, &rule.id, ex.path(), ex.text()) {
+            if fires(&engine, &rule.id, ex) {
                 problems.push(format!(
                     "{}: negative example {} raises the rule",
                     rule.id,
@@ -42,13 +42,18 @@ pub fn check(catalogue: &Catalogue) -> Vec<String> {
     problems
 }
 
-fn fires(engine: &Engine, id: &str, path: &str, text: &str) -> bool {
-    let item = Item::new(
-        Provenance::File {
-            path: path.to_string(),
+fn fires(engine: &Engine, id: &str, ex: &Example) -> bool {
+    let path = ex.path().to_string();
+    let provenance = match ex.url() {
+        // A fetched document: findings sit at line 1 of the pseudo path.
+        Some(url) => Provenance::Remote {
+            url: url.to_string(),
+            path,
+            line: 1,
         },
-        text.as_bytes().to_vec(),
-    );
+        None => Provenance::File { path },
+    };
+    let item = Item::new(provenance, ex.text().as_bytes().to_vec());
     let mut sink = Sink::default();
     engine.scan(&item, &mut sink);
     engine.finish(&mut sink);

@@ -115,7 +115,14 @@ fn default_window() -> u32 {
 #[serde(untagged)]
 pub enum Example {
     Text(String),
-    WithPath { path: String, text: String },
+    WithPath {
+        path: String,
+        text: String,
+        /// Check the text as a document fetched from this URL (audit rules
+        /// that compare a document with where it came from).
+        #[serde(default)]
+        url: Option<String>,
+    },
 }
 
 impl Example {
@@ -123,6 +130,13 @@ impl Example {
         match self {
             Example::Text(_) => "example.txt",
             Example::WithPath { path, .. } => path,
+        }
+    }
+
+    pub fn url(&self) -> Option<&str> {
+        match self {
+            Example::WithPath { url, .. } => url.as_deref(),
+            Example::Text(_) => None,
         }
     }
 

@@ -1,0 +1,35 @@
+// A real OpenID provider (oidc-provider) for nhiscan's tests, on 127.0.0.1
+// over HTTPS with the certificate the Rust test made. Usage:
+//   node server.mjs CERT.pem KEY.pem secret|pkjwt
+// Prints "LISTENING <port>" once ready. `secret`: client_secret_basic/post
+// only; `pkjwt`: private_key_jwt as well.
+import fs from 'node:fs';
+import https from 'node:https';
+import Provider from 'oidc-provider';
+
+const [cert, key, mode] = process.argv.slice(2);
+const server = https.createServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key) });
+
+server.listen(0, '127.0.0.1', () => {
+  const { port } = server.address();
+  const methods = ['client_secret_basic', 'client_secret_post'];
+  if (mode === 'pkjwt') methods.push('private_key_jwt');
+  const provider = new Provider(`https://127.0.0.1:${port}`, {
+    clientAuthMethods: methods,
+    clients: [{
+      client_id: 'service',
+      client_secret: 'test-only-client-secret-value',
+      grant_types: ['client_credentials'],
+      redirect_uris: [],
+      response_types: [],
+    }],
+    features: {
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      devInteractions: { enabled: false },
+    },
+  });
+  server.on('request', provider.callback());
+  console.log(`LISTENING ${port}`);
+});
