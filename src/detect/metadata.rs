@@ -4,10 +4,11 @@
 //! around them only finds the document, tells metadata from JWKS by shape,
 //! and turns each [`Check`] into a finding.
 //!
-//! The detector runs on fetched documents (`Provenance::Remote`, from
-//! `nhiscan audit`) and on files in a scanned tree that are plainly discovery
-//! documents or key sets (`.well-known/…`, `*jwks*.json`), so a committed
-//! `jwks.json` holding private keys is caught by `scan` too.
+//! In the engine the detector runs only on fetched documents
+//! (`Provenance::Remote`): a discovery document committed to a repository is
+//! usually a mock or fixture, and committed JWK files are the keyfiles
+//! detector's (NHI155/156). `nhiscan audit FILE` calls [`audit`] directly to
+//! check local metadata and JWKS files on purpose.
 
 use serde_json::{Map, Value};
 
@@ -499,15 +500,6 @@ fn grants_and_flows(doc: &Map<String, Value>, out: &mut Vec<Check>) {
     }
 }
 
-/// Paths in a scanned tree that are plainly discovery documents or key sets.
-pub fn is_document_path(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
-    let stem = name.strip_suffix(".json").unwrap_or(&name);
-    matches!(stem, "openid-configuration" | "oauth-authorization-server")
-        || (name.ends_with(".json") && stem.contains("jwks"))
-        || (path.contains(".well-known/") && name.ends_with(".json"))
-}
-
 /// What [`audit`] learnt about a document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Audited {
@@ -589,7 +581,7 @@ impl Detector for AuthorizationServer {
         &["issuer", "\"keys\"", "_endpoint"]
     }
     fn applies(&self, item: &Item) -> bool {
-        matches!(item.provenance, Provenance::Remote { .. }) || is_document_path(item.path())
+        matches!(item.provenance, Provenance::Remote { .. })
     }
     fn detect(&self, item: &Item, ctx: &Context, out: &mut Sink) {
         audit(item, ctx, out, false);
@@ -679,13 +671,5 @@ mod tests {
                 "NHI514", "NHI515", "NHI516", "NHI517"
             ]
         );
-    }
-
-    #[test]
-    fn document_paths() {
-        assert!(is_document_path("x/.well-known/openid-configuration"));
-        assert!(is_document_path("keys/jwks.json"));
-        assert!(!is_document_path("src/issuer.rs"));
-        assert!(!is_document_path("package.json"));
     }
 }
