@@ -397,3 +397,25 @@ fn scan_audit_issuers_audits_each_referenced_server_once_at_its_lines() {
     );
     assert_sarif_valid(&dir.path().join("out.sarif"), Some(dir.path()));
 }
+
+#[test]
+fn transient_5xx_is_retried_with_backoff() {
+    let ca = tls::Ca::new("nhiscan test CA");
+    let srv = server::start(&ca.leaf(&["127.0.0.1"]), false);
+    let dir = workdir(&ca, &[]);
+    let target = format!("{}/flaky", srv.base());
+    // Every first attempt gets a 503: with retries the audit completes …
+    let r = run_in(
+        dir.path(),
+        &["audit", &target, "--ca-cert", "ca.pem", "--format", "json"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(rules_of(&json(&r.stdout)).contains(&"NHI501".to_string()));
+    // … without them it is an error for that target.
+    let r = run_in(
+        dir.path(),
+        &["audit", &target, "--ca-cert", "ca.pem", "--retries", "0"],
+    );
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("HTTP status 503"), "{}", r.stderr);
+}

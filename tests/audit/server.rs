@@ -2,6 +2,7 @@
 //! authorization-server responses by path prefix. HTTP/1.1 with keep-alive,
 //! just enough for reqwest.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -88,6 +89,12 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
         let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
         buf.drain(..head_end);
         let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+        // Every request must name nhiscan and its version.
+        let ua = concat!("user-agent: nhiscan/", env!("CARGO_PKG_VERSION"), "\r\n");
+        if !head.to_ascii_lowercase().contains(ua) {
+            send(&mut s, 400, "text/plain", b"no nhiscan user agent").await?;
+            return Ok(());
+        }
         if !respond(&mut s, &path, port).await? {
             return Ok(());
         }
@@ -131,6 +138,15 @@ async fn respond<S: tokio::io::AsyncWrite + Unpin>(
             .await
         }
         "html" => send(s, 200, "text/html", b"<html>hello</html>").await,
+        // Fails every other request: a retry succeeds.
+        "flaky" if FLAKY.fetch_add(1, Ordering::Relaxed) % 2 == 0 => {
+            send(s, 503, "text/plain", b"try again").await
+        }
+        "flaky" if wk => {
+            let doc = metadata(&format!("{base}/flaky"), "secret");
+            send(s, 200, "application/json", doc.as_bytes()).await
+        }
+        "flaky" => send(s, 200, "application/json", JWKS.as_bytes()).await,
         "badjson" => send(s, 200, "application/json", b"{\"issuer\": ").await,
         "missing" => send(s, 404, "text/plain", b"not found").await,
         "error" => send(s, 500, "text/plain", b"boom").await,
@@ -163,6 +179,8 @@ async fn respond<S: tokio::io::AsyncWrite + Unpin>(
         _ => send(s, 404, "text/plain", b"not found").await,
     }
 }
+
+static FLAKY: AtomicUsize = AtomicUsize::new(0);
 
 pub const JWKS: &str = r#"{"keys":[
  {"kty":"EC","crv":"P-256","kid":"k1","use":"sig","alg":"ES256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"},
