@@ -139,7 +139,7 @@ async fn respond<S: tokio::io::AsyncWrite + Unpin>(
         }
         "html" => send(s, 200, "text/html", b"<html>hello</html>").await,
         // Fails every other request: a retry succeeds.
-        "flaky" if FLAKY.fetch_add(1, Ordering::Relaxed) % 2 == 0 => {
+        "flaky" if FLAKY.fetch_add(1, Ordering::Relaxed).is_multiple_of(2) => {
             send(s, 503, "text/plain", b"try again").await
         }
         "flaky" if wk => {
