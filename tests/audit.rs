@@ -418,4 +418,23 @@ fn transient_5xx_is_retried_with_backoff() {
     );
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(r.stderr.contains("HTTP status 503"), "{}", r.stderr);
+
+    // A --targets run's SARIF is valid for code scanning against the repository.
+    let dir = workdir(&ca, &[target]);
+    let r = run_in(
+        dir.path(),
+        &[
+            "audit",
+            "--targets",
+            "targets.txt",
+            "--ca-cert",
+            "ca.pem",
+            "--format",
+            "sarif",
+            "-o",
+            "out.sarif",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_sarif_valid(&dir.path().join("out.sarif"), Some(dir.path()));
 }
