@@ -78,10 +78,16 @@ impl Item {
         self.line_index().position(&self.data, offset)
     }
 
-    /// A region spanning `start..end` byte offsets.
+    /// A region spanning `start..end` byte offsets. Trailing line terminators
+    /// in the span (a pattern's closing delimiter can be one) are left out, so
+    /// a match ends on its own line and CRLF and LF files get the same region.
     pub fn region(&self, start: usize, end: usize) -> Region {
+        let mut end = end.max(start);
+        while end > start && matches!(self.data.get(end - 1), Some(b'\n' | b'\r')) {
+            end -= 1;
+        }
         let s = self.position(start);
-        let e = self.position(end.max(start));
+        let e = self.position(end);
         Region {
             start_line: s.line,
             start_column: s.column,
@@ -197,6 +203,22 @@ mod tests {
         assert_eq!(p1, Position { line: 2, column: 5 });
         assert_eq!(p1, p2);
         assert_eq!(crlf.line_bytes(2), b"two SECRET");
+    }
+
+    #[test]
+    fn regions_end_before_the_line_terminator() {
+        let lf = item("a SECRET\nb");
+        let crlf = item("a SECRET\r\nb");
+        assert_eq!(lf.region(2, 9), crlf.region(2, 10));
+        assert_eq!(
+            lf.region(2, 9),
+            Region {
+                start_line: 1,
+                start_column: 3,
+                end_line: 1,
+                end_column: 9
+            }
+        );
     }
 
     #[test]
