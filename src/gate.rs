@@ -25,24 +25,29 @@ pub mod exit {
 /// limits the suppression to those rules; the others are honoured so users
 /// migrating from gitleaks or detect-secrets keep their annotations.
 pub fn inline_ignored(line: &[u8], rule_id: &str) -> bool {
-    let line = String::from_utf8_lossy(line);
-    if line.contains("gitleaks:allow") || line.contains("pragma: allowlist secret") {
+    use memchr::memmem;
+    // Bytes, not a decoded copy: the line can be a whole minified file.
+    if memmem::find(line, b"gitleaks:allow").is_some()
+        || memmem::find(line, b"pragma: allowlist secret").is_some()
+    {
         return true;
     }
-    let mut rest: &str = &line;
-    while let Some(i) = rest.find("nhiscan:ignore") {
-        let after = &rest[i + "nhiscan:ignore".len()..];
-        match after.strip_prefix('[') {
+    const MARK: &[u8] = b"nhiscan:ignore";
+    for i in memmem::find_iter(line, MARK) {
+        let after = &line[i + MARK.len()..];
+        match after.strip_prefix(b"[") {
             Some(list) => {
-                if let Some(end) = list.find(']') {
-                    if list[..end].split(',').any(|id| id.trim() == rule_id) {
+                if let Some(end) = memchr::memchr(b']', list) {
+                    if list[..end]
+                        .split(|&b| b == b',')
+                        .any(|id| id.trim_ascii() == rule_id.as_bytes())
+                    {
                         return true;
                     }
                 }
             }
             None => return true,
         }
-        rest = after;
     }
     false
 }

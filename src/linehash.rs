@@ -17,6 +17,13 @@ const EOF_UNIT: u64 = 65535;
 
 /// The hash of every line of `data`, indexed by line number − 1.
 pub fn line_hashes(data: &[u8]) -> Vec<String> {
+    line_hashes_upto(data, usize::MAX)
+}
+
+/// The hashes of lines 1..=`last` (fewer if the file is shorter). A line's
+/// hash depends only on what precedes and follows it by 100 units, so the
+/// work stops there: a finding near the top of a huge file costs little.
+pub fn line_hashes_upto(data: &[u8], last: usize) -> Vec<String> {
     let text = String::from_utf8_lossy(data);
     let first_mod = (0..BLOCK).fold(1u64, |m, _| m.wrapping_mul(MOD));
     let mut window = [0u64; BLOCK];
@@ -67,6 +74,10 @@ pub fn line_hashes(data: &[u8]) -> Vec<String> {
         }
         if line_at[index] != 0 {
             emit(&mut line_at, index, hash, &mut out);
+            if out.len() >= last {
+                out.truncate(last);
+                return out;
+            }
         }
         if line_start {
             line_start = false;
@@ -84,6 +95,7 @@ pub fn line_hashes(data: &[u8]) -> Vec<String> {
         }
         update(0, &mut window, &mut index, &mut hash);
     }
+    out.truncate(last);
     out
 }
 
@@ -107,6 +119,16 @@ mod tests {
         let h = line_hashes(b"x\nx\n");
         assert!(h.iter().all(|s| s.contains(':')));
         assert_ne!(h[0], h[1]);
+    }
+
+    #[test]
+    fn a_prefix_of_lines_matches_the_full_computation() {
+        let text = b"one\ntwo\none\nthree\n".repeat(50);
+        let all = line_hashes(&text);
+        for last in [1, 2, 3, 40, 199, 201, 500] {
+            let some = line_hashes_upto(&text, last);
+            assert_eq!(some[..], all[..last.min(all.len())], "last {last}");
+        }
     }
 
     #[test]

@@ -45,7 +45,12 @@ pub fn process_item(engine: &Engine, item: &Item, sink: &mut Sink, counters: &Co
         .suppressed_inline
         .fetch_add((before - fresh.len()) as u64, Ordering::Relaxed);
     if !fresh.is_empty() {
-        let hashes = linehash::line_hashes(&item.data);
+        let last = fresh
+            .iter()
+            .map(|f| f.location.region.start_line as usize)
+            .max()
+            .unwrap_or(1);
+        let hashes = linehash::line_hashes_upto(&item.data, last);
         for f in &mut fresh {
             f.line_hash = hashes
                 .get(f.location.region.start_line as usize - 1)
@@ -61,6 +66,8 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
         [one] if one.is_dir() => one.clone(),
         _ => PathBuf::from("."),
     };
+    // Before the config: an unreadable root must say so, not that its config is unreadable.
+    fs::check_roots(&args.paths)?;
     let mut settings = Settings::resolve(&args.output, &base)?;
     settings.apply_scan_flags(args)?;
     let engine = settings.engine()?;

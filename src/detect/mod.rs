@@ -221,6 +221,13 @@ impl Draft {
 
 /// Longest snippet printed, in characters.
 const SNIPPET_MAX: usize = 160;
+/// Bytes of a long line looked at for a snippet (enough for SNIPPET_MAX
+/// characters of 4-byte UTF-8).
+const SNIPPET_WINDOW: usize = 4 * SNIPPET_MAX;
+
+fn is_continuation(b: u8) -> bool {
+    b & 0xC0 == 0x80
+}
 
 impl Context<'_> {
     /// Start a finding for `rule_id` at byte span `span` of `item`.
@@ -284,8 +291,28 @@ pub fn snippet(item: &Item, line: u32, secret: Option<Range<usize>>) -> Option<S
     if bytes.is_empty() {
         return None;
     }
-    let line_start = bytes.as_ptr() as usize - item.data.as_ptr() as usize;
-    let line_end = line_start + bytes.len();
+    let mut line_start = bytes.as_ptr() as usize - item.data.as_ptr() as usize;
+    let mut line_end = line_start + bytes.len();
+    // A very long line (minified code, a one-line dump) is cut to a window
+    // around the secret first, so masking never walks megabytes.
+    let mut cut_before = false;
+    if bytes.len() > SNIPPET_WINDOW {
+        let anchor = secret
+            .as_ref()
+            .map_or(line_start, |s| s.start.clamp(line_start, line_end));
+        let mut from = anchor.saturating_sub(SNIPPET_MAX / 2).max(line_start);
+        while from > line_start && is_continuation(item.data[from]) {
+            from -= 1;
+        }
+        let mut to = (from + SNIPPET_WINDOW).min(line_end);
+        while to < line_end && is_continuation(item.data[to]) {
+            to += 1;
+        }
+        cut_before = from > line_start;
+        line_start = from;
+        line_end = to;
+    }
+    let bytes = &item.data[line_start..line_end];
     let text = match secret {
         Some(s) if s.start < line_end && s.end > line_start => {
             let a = s.start.max(line_start) - line_start;
@@ -301,7 +328,11 @@ pub fn snippet(item: &Item, line: u32, secret: Option<Range<usize>>) -> Option<S
         _ => filters::mask_secrets(&String::from_utf8_lossy(bytes)),
     };
     let text = text.trim();
-    let mut out: String = text.chars().take(SNIPPET_MAX).collect();
+    let mut out = String::new();
+    if cut_before {
+        out.push('…');
+    }
+    out.extend(text.chars().take(SNIPPET_MAX));
     if text.chars().count() > SNIPPET_MAX {
         out.push('…');
     }

@@ -63,6 +63,29 @@ pub fn relative(base: &Path, path: &Path) -> String {
     }
 }
 
+/// Fail early, with a clear message, when a root cannot be read at all: the
+/// run could not do what was asked (exit 2), unlike one unreadable file inside.
+pub fn check_roots(roots: &[PathBuf]) -> Result<()> {
+    for root in roots {
+        let meta = match std::fs::symlink_metadata(root) {
+            Ok(m) => m,
+            Err(e) => bail!("cannot read {}: {e}", root.display()),
+        };
+        let is_dir = meta.is_dir() || (meta.is_symlink() && root.is_dir());
+        let readable = if is_dir {
+            std::fs::read_dir(root).map(drop)
+        } else if meta.is_file() {
+            File::open(root).map(drop)
+        } else {
+            Ok(())
+        };
+        if let Err(e) = readable {
+            bail!("cannot read {}: {e}", root.display());
+        }
+    }
+    Ok(())
+}
+
 /// Walk the roots in parallel. `make_visitor` is called once per worker
 /// thread; the visitor it returns receives that thread's events.
 pub fn walk<F, V>(opts: &WalkOptions, make_visitor: F) -> Result<()>
@@ -70,14 +93,7 @@ where
     F: Fn() -> V + Sync,
     V: FnMut(Event) + Send,
 {
-    for root in &opts.roots {
-        if let Err(e) = std::fs::metadata(root) {
-            bail!("cannot read {}: {e}", root.display());
-        }
-        if root.is_dir() {
-            std::fs::read_dir(root).with_context(|| format!("cannot read {}", root.display()))?;
-        }
-    }
+    check_roots(&opts.roots)?;
     let excludes = exclude_set(&opts.excludes)?;
     let mut builder = WalkBuilder::new(&opts.roots[0]);
     for r in &opts.roots[1..] {
@@ -132,13 +148,27 @@ fn notice(kind: NoticeKind, path: String, message: impl Into<String>) -> Event {
 
 fn walk_error(base: &Path, err: ignore::Error) -> Notice {
     // A walk error is about one path (unreadable folder, loop); keep going.
-    let path = match &err {
-        ignore::Error::WithPath { path, .. } => relative(base, path),
-        _ => String::new(),
-    };
-    let message = match &err {
-        ignore::Error::WithPath { err, .. } => err.to_string(),
-        e => e.to_string(),
+    // The walker wraps it (depth, line number): dig out the path and the cause.
+    let mut path = String::new();
+    let mut cur = &err;
+    loop {
+        match cur {
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                cur = err
+            }
+            ignore::Error::WithPath { path: p, err } => {
+                path = relative(base, p);
+                cur = err;
+            }
+            _ => break,
+        }
+    }
+    let message = match cur {
+        ignore::Error::Loop { child, .. } => {
+            path = relative(base, child);
+            "file system loop".to_string()
+        }
+        e => format!("cannot read: {e}"),
     };
     Notice {
         kind: NoticeKind::Error,
