@@ -2,8 +2,17 @@
 //! detectors have a keyword in it; only those run. Measured before writing
 //! this: a RegexSet over two dozen patterns ran at ~6 MiB/s, one regex per
 //! rule at ~390 MiB/s, the keyword-gated form at ~575 MiB/s per core.
+//!
+//! The keyword pass lower-cases the item into a per-thread buffer and runs a
+//! case-sensitive leftmost-longest search: that lets aho-corasick use its
+//! SIMD (Teddy) prefilter, which it disables for `ascii_case_insensitive` and
+//! for overlapping searches. On 154 MiB of Linux sources with the six
+//! keywords of the first rules this ran ~5× faster than the overlapping
+//! case-insensitive search it replaced (0.3 s against 1.5–2.2 s).
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use std::cell::RefCell;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 use anyhow::{Context as _, Result};
 
 use super::secrets::RegexRule;
@@ -11,7 +20,36 @@ use super::{Context, Detector, Options, Sink};
 use crate::item::Item;
 use crate::rules::Catalogue;
 
-#[derive(Clone, Copy)]
+thread_local! {
+    /// The lower-cased copy of the current item, reused across items.
+    static LOWERED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A lowered-copy buffer larger than this is freed after use, so one huge
+/// file does not pin its size in every worker for the rest of the run.
+const KEEP_BUFFER: usize = 16 << 20;
+
+/// Give each keyword the targets of every keyword it contains: a
+/// leftmost-longest search reports `client_secret` and not the `secret`
+/// inside it.
+fn close_over_substrings(keywords: &[String], targets: Vec<Vec<Target>>) -> Vec<Vec<Target>> {
+    keywords
+        .iter()
+        .map(|outer| {
+            let mut all: Vec<Target> = Vec::new();
+            for (inner, t) in keywords.iter().zip(&targets) {
+                if outer.contains(inner.as_str()) {
+                    all.extend(t.iter().copied());
+                }
+            }
+            all.sort();
+            all.dedup();
+            all
+        })
+        .collect()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Target {
     Rule(usize),
     Detector(usize),
@@ -62,10 +100,10 @@ impl Engine {
             }
         }
         let prefilter = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
+            .match_kind(MatchKind::LeftmostLongest)
             .build(&keywords)
             .context("building the keyword prefilter")?;
+        let targets = close_over_substrings(&keywords, targets);
         Ok(Engine {
             catalogue,
             options,
@@ -105,14 +143,27 @@ impl Engine {
         let first_new = out.findings.len();
         let mut rule_hit = vec![false; self.regex_rules.len()];
         let mut det_hit = vec![false; self.detectors.len()];
-        for m in self.prefilter.find_overlapping_iter(&item.data) {
-            for t in &self.targets[m.pattern().as_usize()] {
-                match *t {
-                    Target::Rule(i) => rule_hit[i] = true,
-                    Target::Detector(i) => det_hit[i] = true,
+        LOWERED.with_borrow_mut(|lower| {
+            lower.clear();
+            lower.extend(item.data.iter().map(u8::to_ascii_lowercase));
+            // Leftmost-longest finds, at each start, the longest keyword there;
+            // shorter ones inside it are covered by `close_over_substrings`,
+            // and restarting one byte after the match start finds keywords
+            // that overlap its tail.
+            let mut at = 0;
+            while let Some(m) = self.prefilter.find(Input::new(&lower[..]).span(at..lower.len())) {
+                for t in &self.targets[m.pattern().as_usize()] {
+                    match *t {
+                        Target::Rule(i) => rule_hit[i] = true,
+                        Target::Detector(i) => det_hit[i] = true,
+                    }
                 }
+                at = m.start() + 1;
             }
-        }
+            if lower.capacity() > KEEP_BUFFER {
+                *lower = Vec::new();
+            }
+        });
         let ctx = Context {
             catalogue: &self.catalogue,
             options: &self.options,
@@ -130,5 +181,59 @@ impl Engine {
             }
         }
         super::overlap::settle(&mut out.findings, first_new, &self.catalogue);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::item::Provenance;
+
+    /// Counts how often it runs.
+    struct Probe(&'static [&'static str], Arc<AtomicUsize>);
+
+    impl Detector for Probe {
+        fn name(&self) -> &'static str {
+            "probe"
+        }
+        fn keywords(&self) -> &[&'static str] {
+            self.0
+        }
+        fn detect(&self, _: &Item, _: &Context, _: &mut Sink) {
+            self.1.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn every_keyword_present_is_seen_even_inside_or_across_others() {
+        let kws: [&'static [&'static str]; 5] = [
+            &["client_secret"],
+            &["secret"],
+            &["cret_x"], // overlaps the tail of client_secret
+            &["absent"],
+            &["SECRET_X"], // keywords are case-insensitive
+        ];
+        let counts: Vec<Arc<AtomicUsize>> = kws.iter().map(|_| Arc::default()).collect();
+        let detectors: Vec<Box<dyn Detector>> = kws
+            .iter()
+            .zip(&counts)
+            .map(|(k, c)| Box::new(Probe(k, c.clone())) as Box<dyn Detector>)
+            .collect();
+        let engine = Engine::new(
+            Catalogue::embedded().unwrap(),
+            Options::default(),
+            detectors,
+        )
+        .unwrap();
+        let item = Item::new(
+            Provenance::File { path: "a".into() },
+            b"x = CLIENT_SECRET_X".to_vec(),
+        );
+        engine.scan(&item, &mut Sink::default());
+        let ran: Vec<usize> = counts.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+        assert_eq!(ran, [1, 1, 1, 0, 1]);
     }
 }
