@@ -43,7 +43,8 @@ fn fifos_sockets_and_devices_are_notices_and_the_scan_completes() {
     let dev = if in_tree { "null" } else { "/dev/null" };
     for name in ["pipe", "agent.sock", dev] {
         assert!(
-            r.stderr.contains(&format!("skipped: {name}: not a regular file")),
+            r.stderr
+                .contains(&format!("skipped: {name}: not a regular file")),
             "{name}: {}",
             r.stderr
         );
@@ -162,7 +163,12 @@ fn unreadable_files_and_folders_are_errors_and_the_scan_completes() {
         "{}",
         r.stderr
     );
-    assert!(r.stderr.contains("error: private: cannot read: Permission denied"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("error: private: cannot read: Permission denied"),
+        "{}",
+        r.stderr
+    );
     // Findings still gate over an incomplete scan.
     let r = run_unprivileged(&prefix, t.path(), &["scan", ".", "-q"]);
     assert_eq!(r.code, 1, "{r:?}");

@@ -70,7 +70,10 @@ fn baseline_survives_moved_lines_and_a_new_secret_still_fails() {
     let text = std::fs::read_to_string(&base).unwrap();
     assert!(!text.contains(&google_secret(1)[7..]), "{text}");
     assert!(!text.contains("MIIEowIBAAKCAQEA2a2rwplBQLF29amygykEMmYz0"));
-    assert!(!text.contains("\"line"), "baselines carry no line numbers: {text}");
+    assert!(
+        !text.contains("\"line"),
+        "baselines carry no line numbers: {text}"
+    );
 
     // Lines move: still suppressed.
     t.write(
@@ -174,7 +177,10 @@ fn config_file_excludes_disables_overrides_and_sets_fail_on() {
     assert_eq!(r.code, 1);
     assert_eq!(rule_ids(&r), ["NHI101", "NHI150"]);
     assert_eq!(t.scan(&["-q", "--fail-on", "low"]).code, 1);
-    t.write(".nhiscan.toml", "[severity]\nNHI150 = 'low'\nNHI101 = 'low'\n");
+    t.write(
+        ".nhiscan.toml",
+        "[severity]\nNHI150 = 'low'\nNHI101 = 'low'\n",
+    );
     assert_eq!(t.scan(&["-q", "--fail-on", "medium"]).code, 0);
 }
 

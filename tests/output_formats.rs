@@ -69,10 +69,21 @@ fn sarif_report_snapshot_and_validity() {
     let path = out.path().join("r.sarif");
     let r = run_in(
         &dir(),
-        &["scan", ".", "--format", "sarif", "--output", path.to_str().unwrap()],
+        &[
+            "scan",
+            ".",
+            "--format",
+            "sarif",
+            "--output",
+            path.to_str().unwrap(),
+        ],
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stdout.is_empty(), "--output leaves stdout empty: {}", r.stdout);
+    assert!(
+        r.stdout.is_empty(),
+        "--output leaves stdout empty: {}",
+        r.stdout
+    );
     assert_sarif_valid(&path, Some(&dir()));
     let text = std::fs::read_to_string(&path).unwrap();
     assert_no_secret("sarif", &text);
@@ -107,7 +118,11 @@ fn no_raw_secret_in_any_output_baseline_or_stderr() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_no_secret("stderr", &r.stderr);
     assert_no_secret("baseline", &std::fs::read_to_string(&base).unwrap());
-    assert!(r.stderr.contains("wrote 3 finding(s) to baseline"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("wrote 3 finding(s) to baseline"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -116,17 +131,21 @@ fn output_file_gets_the_report_and_a_bad_path_is_fatal() {
     let path = out.path().join("report.json");
     let r = run_in(
         &dir(),
-        &["scan", ".", "--format", "json", "-o", path.to_str().unwrap()],
+        &[
+            "scan",
+            ".",
+            "--format",
+            "json",
+            "-o",
+            path.to_str().unwrap(),
+        ],
     );
     assert_eq!(r.code, 1);
     assert!(r.stdout.is_empty());
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(doc["findings"].as_array().unwrap().len(), 3);
-    let r = run_in(
-        &dir(),
-        &["scan", ".", "-o", "/nonexistent/dir/report.txt"],
-    );
+    let r = run_in(&dir(), &["scan", ".", "-o", "/nonexistent/dir/report.txt"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("cannot write report"), "{}", r.stderr);
 }

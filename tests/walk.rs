@@ -56,7 +56,11 @@ fn hidden_files_are_read_but_dot_git_never_is() {
     let paths = t.finding_paths(&["--no-ignore"]);
     assert_eq!(
         paths,
-        [".env.production", ".github/workflows/ci.yml", ".gitlab-ci.yml"]
+        [
+            ".env.production",
+            ".github/workflows/ci.yml",
+            ".gitlab-ci.yml"
+        ]
     );
 }
 
@@ -97,8 +101,16 @@ fn binary_files_are_skipped_with_a_counted_notice() {
     let doc = json(&r.stdout);
     assert_eq!(doc["findings"].as_array().unwrap().len(), 0);
     assert_eq!(doc["stats"]["skipped"], 2, "{}", r.stdout);
-    assert!(r.stderr.contains("skipped: blob.bin: binary file"), "{}", r.stderr);
-    assert!(r.stderr.contains("skipped: img.png: binary file"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("skipped: blob.bin: binary file"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("skipped: img.png: binary file"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

@@ -151,7 +151,10 @@ impl Engine {
             // and restarting one byte after the match start finds keywords
             // that overlap its tail.
             let mut at = 0;
-            while let Some(m) = self.prefilter.find(Input::new(&lower[..]).span(at..lower.len())) {
+            while let Some(m) = self
+                .prefilter
+                .find(Input::new(&lower[..]).span(at..lower.len()))
+            {
                 for t in &self.targets[m.pattern().as_usize()] {
                     match *t {
                         Target::Rule(i) => rule_hit[i] = true,
