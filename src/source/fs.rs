@@ -208,7 +208,7 @@ fn read_entry(base: &Path, entry: &ignore::DirEntry, max: u64) -> Option<Event> 
             format!("{} bytes is over --max-file-size ({max} bytes)", meta.len()),
         ));
     }
-    match read_file(entry.path(), max) {
+    match read_file_sized(entry.path(), max, meta.len()) {
         Ok(Some(data)) => Some(Event::Item(Item::new(Provenance::File { path: rel }, data))),
         Ok(None) => Some(notice(NoticeKind::Skipped, rel, "binary file")),
         Err(e) => Some(notice(NoticeKind::Error, rel, format!("cannot read: {e}"))),
@@ -218,11 +218,21 @@ fn read_entry(base: &Path, entry: &ignore::DirEntry, max: u64) -> Option<Event> 
 /// Read a file, at most `max` bytes (a file that grew since its metadata was
 /// read is cut there). None when it is binary.
 pub fn read_file(path: &Path, max: u64) -> std::io::Result<Option<Vec<u8>>> {
-    let file = File::open(path)?;
-    let mut data = Vec::new();
-    file.take(max).read_to_end(&mut data)?;
+    read_file_sized(path, max, 0)
+}
+
+/// As [`read_file`], with the size the walk already knows: the buffer is
+/// allocated once, and a binary file costs one 8 KiB read, not a full one.
+fn read_file_sized(path: &Path, max: u64, size: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let mut file = File::open(path)?;
+    let mut data = Vec::with_capacity(size.min(max) as usize + 1);
+    let sniff = (BINARY_SNIFF as u64).min(max);
+    (&mut file).take(sniff).read_to_end(&mut data)?;
     if is_binary(&data) {
         return Ok(None);
+    }
+    if data.len() as u64 == sniff {
+        file.take(max - sniff).read_to_end(&mut data)?;
     }
     Ok(Some(data))
 }
