@@ -61,7 +61,9 @@ run() {
     echo "== $name ($n runs): $*"
     for ((i = 1; i <= n; i++)); do
         /usr/bin/time -f "%e %U %S %M" -o "$tmp/time" "$@" >"$tmp/$name.stdout" 2>"$tmp/$name.stderr" || true
-        read -r wall user sys rss <"$tmp/time"
+        # GNU time puts "Command exited with non-zero status N" first when the
+        # tool reports findings through its exit code: the figures are the last line.
+        read -r wall user sys rss < <(tail -n 1 "$tmp/time")
         cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.2f", u + s}')
         echo "$wall $cpu $rss" >>"$tmp/$name"
         echo "   run $i: ${wall} s wall, ${cpu} s CPU, $((rss / 1024)) MiB peak"
