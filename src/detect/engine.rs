@@ -9,10 +9,16 @@
 //! for overlapping searches. On 154 MiB of Linux sources with the six
 //! keywords of the first rules this ran ~5× faster than the overlapping
 //! case-insensitive search it replaced (0.3 s against 1.5–2.2 s).
+//!
+//! Keywords shorter than three bytes (`Q~`) are searched apart, each with
+//! memchr's memmem: in the Teddy searcher one 2-byte keyword shortens every
+//! fingerprint to two bytes, and on the same sources the full keyword set
+//! then ran at ~135 MiB/s against ~425–595 MiB/s without it.
 
 use std::cell::RefCell;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+use memchr::memmem;
 use anyhow::{Context as _, Result};
 
 use super::secrets::RegexRule;
@@ -28,6 +34,9 @@ thread_local! {
 /// A lowered-copy buffer larger than this is freed after use, so one huge
 /// file does not pin its size in every worker for the rest of the run.
 const KEEP_BUFFER: usize = 16 << 20;
+
+/// Keywords shorter than this many bytes are searched apart (see the module doc).
+const SHORT_KEYWORD: usize = 3;
 
 /// Give each keyword the targets of every keyword it contains: a
 /// leftmost-longest search reports `client_secret` and not the `secret`
@@ -63,6 +72,8 @@ pub struct Engine {
     prefilter: AhoCorasick,
     /// For each prefilter pattern, the rules and detectors it gates.
     targets: Vec<Vec<Target>>,
+    /// Keywords too short for the prefilter's fingerprints, with their targets.
+    short: Vec<(memmem::Finder<'static>, Vec<Target>)>,
 }
 
 impl Engine {
@@ -99,11 +110,20 @@ impl Engine {
                 add(kw, Target::Detector(i));
             }
         }
+        let targets = close_over_substrings(&keywords, targets);
+        let (long, short): (Vec<_>, Vec<_>) = keywords
+            .into_iter()
+            .zip(targets)
+            .partition(|(k, _)| k.len() >= SHORT_KEYWORD);
+        let (long_keywords, targets): (Vec<String>, Vec<Vec<Target>>) = long.into_iter().unzip();
+        let short = short
+            .into_iter()
+            .map(|(k, t)| (memmem::Finder::new(k.as_bytes()).into_owned(), t))
+            .collect();
         let prefilter = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
-            .build(&keywords)
+            .build(&long_keywords)
             .context("building the keyword prefilter")?;
-        let targets = close_over_substrings(&keywords, targets);
         Ok(Engine {
             catalogue,
             options,
@@ -111,6 +131,7 @@ impl Engine {
             detectors,
             prefilter,
             targets,
+            short,
         })
     }
 
@@ -163,6 +184,16 @@ impl Engine {
                 }
                 at = m.start() + 1;
             }
+            for (finder, targets) in &self.short {
+                if finder.find(lower).is_some() {
+                    for t in targets {
+                        match *t {
+                            Target::Rule(i) => rule_hit[i] = true,
+                            Target::Detector(i) => det_hit[i] = true,
+                        }
+                    }
+                }
+            }
             if lower.capacity() > KEEP_BUFFER {
                 *lower = Vec::new();
             }
@@ -212,12 +243,13 @@ mod tests {
 
     #[test]
     fn every_keyword_present_is_seen_even_inside_or_across_others() {
-        let kws: [&'static [&'static str]; 5] = [
+        let kws: [&'static [&'static str]; 6] = [
             &["client_secret"],
             &["secret"],
             &["cret_x"], // overlaps the tail of client_secret
             &["absent"],
             &["SECRET_X"], // keywords are case-insensitive
+            &["Q~"],       // short keywords are searched apart
         ];
         let counts: Vec<Arc<AtomicUsize>> = kws.iter().map(|_| Arc::default()).collect();
         let detectors: Vec<Box<dyn Detector>> = kws
@@ -233,10 +265,10 @@ mod tests {
         .unwrap();
         let item = Item::new(
             Provenance::File { path: "a".into() },
-            b"x = CLIENT_SECRET_X".to_vec(),
+            b"x = CLIENT_SECRET_X 8q~".to_vec(),
         );
         engine.scan(&item, &mut Sink::default());
         let ran: Vec<usize> = counts.iter().map(|c| c.load(Ordering::Relaxed)).collect();
-        assert_eq!(ran, [1, 1, 1, 0, 1]);
+        assert_eq!(ran, [1, 1, 1, 0, 1, 1]);
     }
 }
