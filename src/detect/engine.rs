@@ -18,8 +18,8 @@
 use std::cell::RefCell;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
-use memchr::memmem;
 use anyhow::{Context as _, Result};
+use memchr::memmem;
 
 use super::secrets::RegexRule;
 use super::{Context, Detector, Options, Sink};
