@@ -22,7 +22,7 @@ BENCH_DIR=${BENCH_DIR:-/work/bench-data}
 TREE=$BENCH_DIR/linux
 RUNS=${RUNS:-5}
 GITLEAKS_RUNS=${GITLEAKS_RUNS:-3}
-OUT=$REPO/bench/results/linux.md
+OUT=${OUT:-$REPO/bench/results/linux.md}
 
 need_apt=()
 [ -f /usr/src/linux-source-6.1.tar.xz ] || [ -d "$TREE" ] || need_apt+=(linux-source-6.1)
@@ -45,10 +45,12 @@ fi
 echo "== cargo build --release"
 cargo build --release --locked --quiet
 NHISCAN=$REPO/target/release/nhiscan
+commit=$(git -C "$REPO" rev-parse --short HEAD)$(git -C "$REPO" diff --quiet HEAD || echo "+changes")
 
 echo "== warming the page cache"
 tar -C "$TREE" -cf - . | cat >/dev/null
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 files=$(find "$TREE" -type f | wc -l)
 bytes=$(du -sb "$TREE" | cut -f1)
 
@@ -74,7 +76,8 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 run nhiscan "$RUNS" "$NHISCAN" scan "$TREE" --no-ignore --fail-on none --quiet --format json
 nh_findings=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["findings"]))' "$tmp/nhiscan.stdout")
 run kingfisher "$RUNS" kingfisher scan "$TREE" --no-validate --no-update-check
-run gitleaks "$GITLEAKS_RUNS" gitleaks dir "$TREE"
+[ "$GITLEAKS_RUNS" -gt 0 ] && run gitleaks "$GITLEAKS_RUNS" gitleaks dir "$TREE"
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 row() {
     local name=$1 version=$2
@@ -87,14 +90,14 @@ row() {
 {
     echo "# Benchmark: Linux 6.1 source tree"
     echo
-    echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg)."
-    echo "Tree: $files files, $((bytes / 1048576)) MiB; page cache warm. nhiscan $(git -C "$REPO" rev-parse --short HEAD) found $nh_findings finding(s)."
+    echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, load average before the runs $load_before, after $load_after."
+    echo "Tree: $files files, $((bytes / 1048576)) MiB; page cache warm. nhiscan $commit found $nh_findings finding(s)."
     echo
     echo "| tool | runs | median wall (s) | median CPU user+sys (s) | peak RSS (MiB) |"
     echo "|---|---|---|---|---|"
     row nhiscan "$("$NHISCAN" --version | cut -d' ' -f2)"
     row kingfisher "$(kingfisher --version | cut -d' ' -f2)"
-    row gitleaks "$(gitleaks version)"
+    [ "$GITLEAKS_RUNS" -gt 0 ] && row gitleaks "$(gitleaks version)"
     echo
     echo "Commands: \`nhiscan scan DIR --no-ignore --fail-on none --quiet --format json\`,"
     echo "\`kingfisher scan DIR --no-validate --no-update-check\`, \`gitleaks dir DIR\`."
