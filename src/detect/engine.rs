@@ -38,6 +38,12 @@ const KEEP_BUFFER: usize = 16 << 20;
 /// Keywords shorter than this many bytes are searched apart (see the module doc).
 const SHORT_KEYWORD: usize = 3;
 
+/// Most keywords one automaton gets: aho-corasick's SIMD (Teddy) searcher
+/// takes at most 64 patterns and falls back to a much slower search beyond,
+/// so a larger keyword set is split into several automata, each searched in
+/// turn.
+const KEYWORDS_PER_AUTOMATON: usize = 64;
+
 /// Give each keyword the targets of every keyword it contains: a
 /// leftmost-longest search reports `client_secret` and not the `secret`
 /// inside it.
@@ -69,9 +75,8 @@ pub struct Engine {
     options: Options,
     regex_rules: Vec<RegexRule>,
     detectors: Vec<Box<dyn Detector>>,
-    prefilter: AhoCorasick,
-    /// For each prefilter pattern, the rules and detectors it gates.
-    targets: Vec<Vec<Target>>,
+    /// Keyword automata, each with the rules and detectors its patterns gate.
+    prefilters: Vec<(AhoCorasick, Vec<Vec<Target>>)>,
     /// Keywords too short for the prefilter's fingerprints, with their targets.
     short: Vec<(memmem::Finder<'static>, Vec<Target>)>,
 }
@@ -115,22 +120,26 @@ impl Engine {
             .into_iter()
             .zip(targets)
             .partition(|(k, _)| k.len() >= SHORT_KEYWORD);
-        let (long_keywords, targets): (Vec<String>, Vec<Vec<Target>>) = long.into_iter().unzip();
+        let mut prefilters = Vec::new();
+        for chunk in long.chunks(KEYWORDS_PER_AUTOMATON) {
+            let (keywords, targets): (Vec<String>, Vec<Vec<Target>>) =
+                chunk.iter().cloned().unzip();
+            let automaton = AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&keywords)
+                .context("building the keyword prefilter")?;
+            prefilters.push((automaton, targets));
+        }
         let short = short
             .into_iter()
             .map(|(k, t)| (memmem::Finder::new(k.as_bytes()).into_owned(), t))
             .collect();
-        let prefilter = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&long_keywords)
-            .context("building the keyword prefilter")?;
         Ok(Engine {
             catalogue,
             options,
             regex_rules,
             detectors,
-            prefilter,
-            targets,
+            prefilters,
             short,
         })
     }
@@ -171,18 +180,17 @@ impl Engine {
             // shorter ones inside it are covered by `close_over_substrings`,
             // and restarting one byte after the match start finds keywords
             // that overlap its tail.
-            let mut at = 0;
-            while let Some(m) = self
-                .prefilter
-                .find(Input::new(&lower[..]).span(at..lower.len()))
-            {
-                for t in &self.targets[m.pattern().as_usize()] {
-                    match *t {
-                        Target::Rule(i) => rule_hit[i] = true,
-                        Target::Detector(i) => det_hit[i] = true,
+            for (automaton, targets) in &self.prefilters {
+                let mut at = 0;
+                while let Some(m) = automaton.find(Input::new(&lower[..]).span(at..lower.len())) {
+                    for t in &targets[m.pattern().as_usize()] {
+                        match *t {
+                            Target::Rule(i) => rule_hit[i] = true,
+                            Target::Detector(i) => det_hit[i] = true,
+                        }
                     }
+                    at = m.start() + 1;
                 }
-                at = m.start() + 1;
             }
             for (finder, targets) in &self.short {
                 if finder.find(lower).is_some() {
