@@ -187,5 +187,39 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub fetch: FetchArgs,
     #[command(flatten)]
+    pub git: GitArgs,
+    #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// Git sources: history, a commit range, the index. PATH must then be the top
+/// of a working copy or a bare repository.
+#[derive(Debug, Clone, Args, Default)]
+pub struct GitArgs {
+    /// Also scan every blob reachable from any ref (branches, tags, remote-tracking
+    /// refs, stash), each once, attributed to the commit that introduced it.
+    #[arg(long)]
+    pub history: bool,
+    /// Scan git history but not the working tree (implies --history).
+    #[arg(long, conflicts_with = "staged")]
+    pub history_only: bool,
+    /// Scan only what the commits in REV..HEAD introduced (a pull request's commits).
+    #[arg(long, value_name = "REV", conflicts_with_all = ["staged", "history"])]
+    pub since: Option<String>,
+    /// Scan the staged content of the index (files whose staged blob differs from HEAD),
+    /// as a pre-commit hook does.
+    #[arg(long, conflicts_with = "history")]
+    pub staged: bool,
+}
+
+impl GitArgs {
+    /// Whether the working tree is scanned at all.
+    pub fn scans_working_tree(&self) -> bool {
+        !(self.history_only || self.since.is_some() || self.staged)
+    }
+
+    /// Whether history (all of it, or a range) is scanned.
+    pub fn scans_history(&self) -> bool {
+        self.history || self.history_only || self.since.is_some()
+    }
 }

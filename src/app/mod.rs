@@ -1,6 +1,7 @@
 //! Wires the stages: sources → items → detectors → findings → reports + gate.
 
 mod audit;
+mod history;
 mod output;
 mod progress;
 mod rules_cmd;

@@ -7,13 +7,15 @@ use std::time::Instant;
 
 use anyhow::Result;
 
+use super::history;
 use super::output::{self, Settings};
 use super::progress::Progress;
 use crate::cli::ScanArgs;
 use crate::detect::{Engine, Sink};
 use crate::gate;
-use crate::item::Item;
+use crate::item::{Item, Provenance};
 use crate::linehash;
+use crate::source::git::HistoryOptions;
 use crate::source::{fs, Event};
 
 /// Counts shared by worker threads.
@@ -71,34 +73,43 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
     let mut settings = Settings::resolve(&args.output, &base)?;
     settings.apply_scan_flags(args)?;
     let engine = settings.engine()?;
-    let walk = fs::WalkOptions {
-        roots: args.paths.clone(),
-        base: base.clone(),
-        no_ignore: args.no_ignore,
-        excludes: settings.excludes.clone(),
-        max_file_size: settings.max_file_size,
-        threads: args
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
-    };
+    let repo = history::open(&args.git, &args.paths)?;
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let counters = Arc::new(Counters::default());
     let progress = Progress::start(args.output.quiet, counters.clone());
     let total = Mutex::new(Sink::default());
-    let walked = fs::walk(&walk, || {
-        let engine = &engine;
-        let counters = &counters;
-        // Each worker keeps its own sink and hands it over when the walk drops it.
-        let mut worker = Flush {
-            local: Sink::default(),
-            total: &total,
-        };
-        move |event| match event {
-            Event::Item(item) => process_item(engine, &item, &mut worker.local, counters),
-            Event::Notice(n) => worker.local.notices.push(n),
+    let make_visitor = || visitor(&engine, &counters, &total);
+    // A bare repository has no working tree to walk.
+    let walk_tree =
+        args.git.scans_working_tree() && repo.as_ref().is_none_or(|r| r.workdir.is_some());
+    let mut summary = None;
+    let scanned = (|| -> Result<()> {
+        if walk_tree {
+            let walk = fs::WalkOptions {
+                roots: args.paths.clone(),
+                base: base.clone(),
+                no_ignore: args.no_ignore,
+                excludes: settings.excludes.clone(),
+                max_file_size: settings.max_file_size,
+                threads,
+            };
+            fs::walk(&walk, make_visitor)?;
         }
-    });
+        if let Some(repo) = &repo {
+            let opts = HistoryOptions {
+                since: None,
+                max_size: settings.max_file_size,
+                threads,
+                excludes: fs::exclude_set(&settings.excludes)?,
+            };
+            summary = Some(history::scan(repo, &args.git, opts, make_visitor)?);
+        }
+        Ok(())
+    })();
     progress.finish();
-    walked?;
+    scanned?;
     let mut sink = total.into_inner().unwrap_or_else(|e| e.into_inner());
     engine.finish(&mut sink);
     if args.audit_issuers {
@@ -106,7 +117,40 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
         let audited = super::audit::audit_references(&settings, &args.fetch, refs, &counters)?;
         sink.extend(audited);
     }
+    if let Some(line) = summary {
+        if !args.output.quiet {
+            eprintln!("nhiscan: git: {line}");
+        }
+        sink.findings = history::merge(std::mem::take(&mut sink.findings));
+    }
     output::finish(&settings, engine.catalogue(), sink, &counters, started)
+}
+
+/// One worker's visitor: items go through [`process_item`] into a sink of
+/// its own, handed to `total` when the worker ends.
+fn visitor<'a>(
+    engine: &'a Engine,
+    counters: &'a Counters,
+    total: &'a Mutex<Sink>,
+) -> impl FnMut(Event) + Send + 'a {
+    let mut worker = Flush {
+        local: Sink::default(),
+        total,
+    };
+    move |event| match event {
+        Event::Item(item) => {
+            let facts = worker.local.facts.len();
+            let issuers = worker.local.issuer_refs.len();
+            process_item(engine, &item, &mut worker.local, counters);
+            // Repository-level facts and the issuers to audit describe the
+            // current tree, not old blobs.
+            if matches!(item.provenance, Provenance::GitBlob { .. }) {
+                worker.local.facts.truncate(facts);
+                worker.local.issuer_refs.truncate(issuers);
+            }
+        }
+        Event::Notice(n) => worker.local.notices.push(n),
+    }
 }
 
 /// Moves a worker's findings into the shared sink when the worker ends.

@@ -2,6 +2,7 @@
 //! items (or notices about what it could not read) to a visitor.
 
 pub mod fs;
+pub mod git;
 pub mod http;
 
 use crate::detect::Notice;

@@ -1,0 +1,165 @@
+//! Reading blobs in parallel: each worker thread has its own repository
+//! handle (object caches are per thread) and takes blobs in small chunks from
+//! a shared counter, so one slow blob never idles the others. Blob contents
+//! are handed on as they are read and never collected.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use gix::objs::{Find as _, FindHeader as _};
+use gix::ObjectId;
+
+use super::super::fs::is_binary;
+use super::super::Event;
+use crate::detect::{Notice, NoticeKind};
+use crate::item::{Item, Provenance};
+
+/// Blobs a worker claims at a time: runs of neighbours in the pack, so the
+/// delta bases a worker just decoded are still in its cache.
+const CHUNK: usize = 256;
+/// Per-thread object cache: trees and small blobs that are delta bases.
+const OBJECT_CACHE: usize = 4 << 20;
+
+/// One blob to read: its id, and how to name it in notices and items.
+pub trait Job: Sync {
+    fn id(&self) -> ObjectId;
+    /// Where the blob is, for notices (`path (commit abc…)`).
+    fn label(&self) -> String;
+    fn provenance(&self) -> Provenance;
+}
+
+/// What could not be read, in counts (listed once, not per blob).
+#[derive(Debug, Default)]
+pub struct ReadCounts {
+    pub missing: AtomicU64,
+    pub binary: AtomicU64,
+}
+
+/// A delta-base cache capped in bytes (gix's default keeps 64 entries).
+pub fn delta_cache(repo: &mut gix::Repository) {
+    let mb: usize = std::env::var("NHISCAN_DELTA_CACHE_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if mb > 0 {
+        repo.objects.set_pack_cache(move || {
+            Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+                mb << 20,
+            ))
+        });
+    }
+}
+
+/// Sort jobs into pack order (loose objects last). A delta's base precedes it
+/// in a pack, so reading in this order finds most bases in the delta cache
+/// instead of re-inflating whole delta chains for every blob.
+pub fn pack_order<J: Job>(repo: &gix::Repository, jobs: &mut [J]) {
+    use gix::odb::pack::Find as _;
+    let mut handle = (**repo.objects).clone();
+    handle.prevent_pack_unload();
+    let mut buf = Vec::new();
+    jobs.sort_by_cached_key(|j| match handle.location_by_oid(&j.id(), &mut buf) {
+        Ok(Some(loc)) => (loc.pack_id, loc.pack_offset),
+        _ => (u32::MAX, 0),
+    });
+}
+
+/// Read every job's blob on `threads` threads and hand each item (or notice)
+/// to the visitor of the thread that read it.
+pub fn read_all<J, F, V>(
+    repo: &gix::ThreadSafeRepository,
+    jobs: &[J],
+    max_size: u64,
+    threads: usize,
+    make_visitor: &F,
+) -> ReadCounts
+where
+    J: Job,
+    F: Fn() -> V + Sync,
+    V: FnMut(Event) + Send,
+{
+    let next = AtomicUsize::new(0);
+    let counts = ReadCounts::default();
+    std::thread::scope(|s| {
+        for _ in 0..threads.max(1) {
+            s.spawn(|| {
+                let mut repo = repo.to_thread_local();
+                repo.object_cache_size(OBJECT_CACHE);
+                delta_cache(&mut repo);
+                let mut visit = make_visitor();
+                let mut buf = Vec::new();
+                loop {
+                    let start = next.fetch_add(CHUNK, Ordering::Relaxed);
+                    if start >= jobs.len() {
+                        break;
+                    }
+                    for job in &jobs[start..(start + CHUNK).min(jobs.len())] {
+                        if let Some(ev) = read_one(&repo, job, max_size, &mut buf, &counts) {
+                            visit(ev);
+                        }
+                    }
+                }
+            });
+        }
+    });
+    counts
+}
+
+fn read_one<J: Job>(
+    repo: &gix::Repository,
+    job: &J,
+    max_size: u64,
+    buf: &mut Vec<u8>,
+    counts: &ReadCounts,
+) -> Option<Event> {
+    let id = job.id();
+    // The header gives the size without inflating the blob: a huge blob is
+    // skipped before it costs memory.
+    let size = match repo.objects.try_header(&id) {
+        Ok(Some(h)) => h.size,
+        Ok(None) => {
+            counts.missing.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        Err(e) => {
+            return Some(notice(
+                NoticeKind::Error,
+                job,
+                format!("corrupt object: {e}"),
+            ))
+        }
+    };
+    if size > max_size {
+        return Some(notice(
+            NoticeKind::Skipped,
+            job,
+            format!("{size} bytes is over --max-file-size ({max_size} bytes)"),
+        ));
+    }
+    let data = match repo.objects.try_find(&id, buf) {
+        Ok(Some(d)) => d.data.to_vec(),
+        Ok(None) => {
+            counts.missing.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        Err(e) => {
+            return Some(notice(
+                NoticeKind::Error,
+                job,
+                format!("corrupt object: {e}"),
+            ))
+        }
+    };
+    if is_binary(&data) {
+        counts.binary.fetch_add(1, Ordering::Relaxed);
+        return None;
+    }
+    Some(Event::Item(Item::new(job.provenance(), data)))
+}
+
+fn notice<J: Job>(kind: NoticeKind, job: &J, message: String) -> Event {
+    Event::Notice(Notice {
+        kind,
+        path: job.label(),
+        message,
+    })
+}
