@@ -45,7 +45,7 @@ fn stash_log(r: &gix::Reference<'_>, tips: &mut Vec<ObjectId>) {
     let mut log = r.log_iter();
     if let Ok(Some(entries)) = log.all() {
         for line in entries.flatten() {
-            if let Ok(id) = ObjectId::from_hex(&line.new_oid) {
+            if let Ok(id) = ObjectId::from_hex(line.new_oid) {
                 tips.push(id);
             }
         }
