@@ -181,7 +181,7 @@ mod tests {
         let order = topo_order(vec![
             info(1, vec![], 300),
             info(2, vec![], 100),
-            info(3, vec![1], 200),
+            info(3, vec![0], 200),
         ]);
         let ids: Vec<u8> = order.iter().map(|c| c.id.as_bytes()[0]).collect();
         assert_eq!(ids, vec![2, 1, 3]);
