@@ -138,6 +138,8 @@ pub struct ScanArgs {
     #[command(next_help_heading = "Issuer audit (with --audit-issuers)")]
     pub fetch: FetchArgs,
     #[command(flatten)]
+    pub git: GitArgs,
+    #[command(flatten)]
     pub output: OutputArgs,
 }
 
@@ -186,8 +188,6 @@ pub struct AuditArgs {
     pub targets_file: Option<PathBuf>,
     #[command(flatten)]
     pub fetch: FetchArgs,
-    #[command(flatten)]
-    pub git: GitArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
