@@ -1,6 +1,9 @@
 //! Reports: one writer per format, all reading the same [`Report`].
 
+pub mod github;
+pub mod gitlab;
 pub mod json;
+pub mod junit;
 pub mod sarif;
 pub mod text;
 
@@ -18,6 +21,12 @@ pub enum Format {
     Text,
     Json,
     Sarif,
+    /// GitHub Actions workflow commands (annotations on the diff).
+    Github,
+    /// GitLab's secret-detection report (schema 15.0.7).
+    Gitlab,
+    /// JUnit XML: one failed test case per finding.
+    Junit,
 }
 
 /// Counts about the run, shown in summaries.
@@ -54,5 +63,8 @@ pub fn write(format: Format, report: &Report, out: &mut dyn Write) -> io::Result
         Format::Text => text::write(report, out),
         Format::Json => json::write(report, out),
         Format::Sarif => sarif::write(report, out),
+        Format::Github => github::write(report, out),
+        Format::Gitlab => gitlab::write(report, out),
+        Format::Junit => junit::write(report, out),
     }
 }
