@@ -33,3 +33,55 @@ fn readme_rule_catalogue_is_current() {
         }
     }
 }
+
+/// docs/rules/<ID>.md holds exactly `rule_markdown` of every rule in the
+/// catalogue: a stale page fails, a page for a removed rule fails.
+/// UPDATE_DOCS=1 rewrites the pages and deletes the orphans.
+#[test]
+fn rule_pages_are_current() {
+    let update = std::env::var_os("UPDATE_DOCS").is_some();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules");
+    std::fs::create_dir_all(&dir).unwrap();
+    let catalogue = nhiscan::rules::Catalogue::embedded().unwrap();
+    let mut expected = std::collections::BTreeSet::new();
+    let mut problems = Vec::new();
+    for rule in catalogue.rules() {
+        let name = format!("{}.md", rule.id);
+        let path = dir.join(&name);
+        let want = nhiscan::docs::rule_markdown(rule);
+        expected.insert(name.clone());
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(want.as_str()) {
+            if update {
+                std::fs::write(&path, want).unwrap();
+            } else {
+                problems.push(format!("docs/rules/{name} is missing or stale"));
+            }
+        }
+    }
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name.ends_with(".md") && !expected.contains(&name) {
+            if update {
+                std::fs::remove_file(dir.join(&name)).unwrap();
+            } else {
+                problems.push(format!("docs/rules/{name} documents no rule"));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{}\nrun: UPDATE_DOCS=1 cargo test --test docs_current",
+        problems.join("\n")
+    );
+}
+
+/// `nhiscan rules explain ID` prints the page.
+#[test]
+fn rules_explain_prints_the_rule_page() {
+    let catalogue = nhiscan::rules::Catalogue::embedded().unwrap();
+    for rule in catalogue.rules() {
+        let r = common::run(&["rules", "explain", &rule.id]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(r.stdout, nhiscan::docs::rule_markdown(rule), "{}", rule.id);
+    }
+}

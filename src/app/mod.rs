@@ -2,6 +2,7 @@
 
 mod audit;
 mod history;
+mod generate;
 mod output;
 mod progress;
 mod rules_cmd;
@@ -19,6 +20,8 @@ pub fn run(cli: Cli) -> u8 {
         Command::Scan(args) => scan::run(&args),
         Command::Audit(args) => audit::run(&args),
         Command::Rules { command } => rules_cmd::run(command),
+        Command::Completions { shell } => generate::completions(shell, &mut std::io::stdout()),
+        Command::Man { dir } => generate::man(dir.as_deref(), &mut std::io::stdout()),
     };
     match result {
         Ok(code) => code,
