@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Integration test of .pre-commit-hooks.yaml: install the `nhiscan` hook from
+# this checkout (repo: <path>, rev: HEAD) into a throwaway git repository with
+# pre-commit, then show that a commit adding a secret is blocked and a clean
+# commit passes. Needs `pre-commit` (pip) and the debug binary
+# (target/debug/nhiscan, built by `cargo test`); reaches no network.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+bin="${NHISCAN_BIN_DIR:-$root/target/debug}"
+[[ -x "$bin/nhiscan" ]] || { echo "precommit: no $bin/nhiscan (run cargo build first)" >&2; exit 2; }
+command -v pre-commit > /dev/null || { echo "precommit: pre-commit is not installed (pip install pre-commit)" >&2; exit 2; }
+export PATH="$bin:$PATH"
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+export PRE_COMMIT_HOME="$work/cache"   # no shared cache; pre-commit clones the hook repo here
+export GIT_AUTHOR_NAME=ci GIT_AUTHOR_EMAIL=ci@example.invalid
+export GIT_COMMITTER_NAME=ci GIT_COMMITTER_EMAIL=ci@example.invalid
+export GIT_CONFIG_NOSYSTEM=1 NO_COLOR=1
+
+rev="$(git -C "$root" rev-parse HEAD)"
+repo="$work/repo"
+git init -q "$repo"
+cd "$repo"
+cat > .pre-commit-config.yaml <<YAML
+repos:
+  - repo: $root
+    rev: $rev
+    hooks:
+      - id: nhiscan
+YAML
+echo "# demo" > README.md
+git add README.md .pre-commit-config.yaml
+git commit -q -m "initial"
+pre-commit install > /dev/null
+
+passed=0
+failed=0
+check() { # name, condition result
+  if [[ "$2" == 0 ]]; then passed=$((passed + 1)); echo "ok: $1"; else failed=$((failed + 1)); echo "FAILED: $1"; fi
+}
+
+# 1. A commit that adds a Google client secret is blocked, and the output names
+#    the rule without printing the secret.
+secret_tail="1a2B3c4D5e6F7g8H9i0JkLmNoPqR"
+printf 'GOOGLE_CLIENT_SECRET=GOCSPX-%s\n' "$secret_tail" > .env
+git add .env
+set +e
+out="$(git commit -m "add secret" 2>&1)"
+code=$?
+set -e
+echo "$out" | sed 's/^/  | /'
+check "commit with a secret is blocked" "$([[ $code -ne 0 ]]; echo $?)"
+check "the hook names the rule" "$([[ "$out" == *NHI101* ]]; echo $?)"
+check "the secret is not printed" "$([[ "$out" != *"$secret_tail"* ]]; echo $?)"
+check "nothing was committed" "$([[ "$(git rev-list --count HEAD)" == 1 ]]; echo $?)"
+
+# 2. With the secret unstaged and a clean change staged, the commit passes.
+git rm -q --cached .env
+rm .env
+echo "client_secret = os.environ['CLIENT_SECRET']" > app.py
+git add app.py
+set +e
+out="$(git commit -m "clean change" 2>&1)"
+code=$?
+set -e
+echo "$out" | sed 's/^/  | /'
+check "clean commit passes" "$([[ $code -eq 0 ]]; echo $?)"
+check "the hook ran" "$([[ "$out" == *"nhiscan (credentials in staged changes)"*Passed* ]]; echo $?)"
+check "it was committed" "$([[ "$(git rev-list --count HEAD)" == 2 ]]; echo $?)"
+
+echo "precommit: $passed passed, $failed failed"
+[[ $failed == 0 ]]
