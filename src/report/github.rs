@@ -10,7 +10,7 @@ use std::io::{self, Write};
 
 use super::Report;
 use crate::detect::NoticeKind;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, Origin, Severity};
 
 /// GitHub's per-step limit for each annotation level.
 pub const MAX_PER_LEVEL: usize = 10;
@@ -42,6 +42,14 @@ fn annotation(f: &Finding, report: &Report) -> String {
     let r = &f.location.region;
     let title = format!("{} {} ({})", f.rule_id, f.rule_name, f.severity);
     let mut message = f.message.clone();
+    match &f.origin {
+        // A history finding may no longer be in the file the annotation points at.
+        Origin::Git { commit, .. } => {
+            message.push_str(&format!(" (in commit {})", &commit[..commit.len().min(12)]))
+        }
+        Origin::Staged => message.push_str(" (in the staged content)"),
+        Origin::WorkingTree | Origin::Remote { .. } => {}
+    }
     if let Some(rule) = report.catalogue.get(&f.rule_id) {
         message.push_str("\nFix: ");
         message.push_str(rule.fix.trim());

@@ -15,6 +15,7 @@ use std::io::{self, Write};
 
 use super::Report;
 use crate::detect::NoticeKind;
+use crate::finding::Origin;
 
 /// Escape text for XML content or a double-quoted attribute, dropping the
 /// control characters XML 1.0 cannot carry at all.
@@ -66,6 +67,9 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             f.confidence,
             f.fingerprint
         );
+        if let Origin::Git { commit, .. } = &f.origin {
+            let _ = write!(body, "\ncommit: {commit}");
+        }
         if let Some(s) = &f.snippet {
             let _ = write!(body, "\n| {s}");
         }
