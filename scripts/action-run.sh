@@ -11,12 +11,20 @@ sarif="${INPUT_SARIF_FILE:-nhiscan.sarif}"
 mkdir -p -- "$(dirname -- "$sarif")"
 
 args=(scan --format sarif --output "$sarif")
+history=false
 case "${INPUT_HISTORY:-false}" in
-  true | True | TRUE | yes | 1) args+=(--history) ;;
+  true | True | TRUE | yes | 1) history=true ;;
   false | False | FALSE | no | 0 | "") ;;
   *) echo "nhiscan action: history must be true or false, not '${INPUT_HISTORY}'" >&2; exit 2 ;;
 esac
-[[ -n "${INPUT_SINCE:-}" ]] && args+=(--since "$INPUT_SINCE")
+# `since` (a pull request's base) scans just the commits after it and takes
+# precedence over `history` (nhiscan rejects the two together); on a push,
+# where the base expression is empty, `history` applies.
+if [[ -n "${INPUT_SINCE:-}" ]]; then
+  args+=(--since "$INPUT_SINCE")
+elif [[ $history == true ]]; then
+  args+=(--history)
+fi
 [[ -n "${INPUT_FAIL_ON:-}" ]] && args+=(--fail-on "$INPUT_FAIL_ON")
 [[ -n "${INPUT_BASELINE:-}" ]] && args+=(--baseline "$INPUT_BASELINE")
 [[ -n "${INPUT_CONFIG:-}" ]] && args+=(--config "$INPUT_CONFIG")

@@ -188,7 +188,7 @@ fn scan_step_honours_fail_on_config_and_baseline() {
     assert!(r.outputs.ends_with("exit-code=0\n"), "{}", r.outputs);
 }
 
-/// How the step turns inputs into flags (history, since, several paths),
+/// How the step turns inputs into flags (since over history, several paths),
 /// checked with a stand-in `nhiscan` that records its arguments.
 #[test]
 fn scan_step_maps_inputs_to_flags() {
@@ -232,7 +232,6 @@ fn scan_step_maps_inputs_to_flags() {
             "sarif",
             "--output",
             "nhiscan.sarif",
-            "--history",
             "--since",
             "abc123",
             "--fail-on",
@@ -240,6 +239,24 @@ fn scan_step_maps_inputs_to_flags() {
             "--",
             "src",
             "config files/",
+        ]
+    );
+
+    // Without `since` (a push), `history` applies.
+    let r = run_step(dir.path(), &[("history", "true"), ("since", "")], &fake);
+    assert_eq!(r.code, 3);
+    let args = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        args.lines().collect::<Vec<_>>(),
+        [
+            "scan",
+            "--format",
+            "sarif",
+            "--output",
+            "nhiscan.sarif",
+            "--history",
+            "--",
+            "."
         ]
     );
 
