@@ -71,7 +71,7 @@ fn github_annotations_are_capped_per_level_with_a_summary() {
     let first = lines[0];
     assert!(
         first.starts_with(
-            "::error file=google00.env,line=1,col=22,endLine=2,endColumn=1,\
+            "::error file=google00.env,line=1,col=22,endLine=1,endColumn=57,\
              title=NHI101 google-oauth-client-secret (high)::"
         ),
         "{first}"
