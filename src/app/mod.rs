@@ -1,8 +1,8 @@
 //! Wires the stages: sources → items → detectors → findings → reports + gate.
 
 mod audit;
-mod history;
 mod generate;
+mod history;
 mod output;
 mod progress;
 mod rules_cmd;
