@@ -15,10 +15,10 @@ fn main() {
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
         let name = f.file_name().unwrap().to_string_lossy();
+        // Paths relative to the manifest, so a target dir copied between
+        // checkouts never embeds another checkout's rules.
         out.push_str(&format!(
-            "    ({:?}, include_str!({:?})),\n",
-            name,
-            f.display().to_string()
+            "    ({name:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/rules/{name}\"))),\n"
         ));
     }
     out.push_str("]\n");

@@ -9,6 +9,8 @@ use support::*;
 #[test]
 fn gitignore_and_ignore_files_are_honoured_and_no_ignore_turns_them_off() {
     let t = Tree::new();
+    // A git checkout: .gitignore applies only inside one.
+    t.write(".git/HEAD", "ref: refs/heads/main\n");
     t.write(".gitignore", "build/\n*.log\n");
     t.write(".ignore", "scratch.txt\n");
     t.write("build/out.env", google_line(&google_secret(1)));
@@ -20,6 +22,18 @@ fn gitignore_and_ignore_files_are_honoured_and_no_ignore_turns_them_off() {
         t.finding_paths(&["--no-ignore"]),
         ["app.log", "build/out.env", "scratch.txt", "src/kept.env"]
     );
+}
+
+#[test]
+fn gitignore_outside_a_git_checkout_is_not_honoured_but_ignore_is() {
+    // An exported tree (a tarball) whose .gitignore ignores everything must
+    // still be scanned; .ignore files are nhiscan's and ripgrep's own.
+    let t = Tree::new();
+    t.write(".gitignore", "/*\n");
+    t.write(".ignore", "scratch.txt\n");
+    t.write("scratch.txt", google_line(&google_secret(3)));
+    t.write("src/kept.env", google_line(&google_secret(4)));
+    assert_eq!(t.finding_paths(&[]), ["src/kept.env"]);
 }
 
 #[test]

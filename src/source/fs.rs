@@ -109,8 +109,12 @@ where
         .git_exclude(!opts.no_ignore)
         .ignore(!opts.no_ignore)
         .parents(!opts.no_ignore)
-        // Honour .gitignore even outside a git checkout (an exported tree, a tarball).
-        .require_git(false)
+        // .gitignore counts only inside a git checkout, as for git itself and
+        // ripgrep: an exported tree or tarball can carry one that ignores
+        // everything (Debian's linux-source ends its .gitignore with `/*`),
+        // and a secret scanner must not silently read nothing there.
+        // `.ignore` files are honoured everywhere.
+        .require_git(true)
         .threads(opts.threads)
         .filter_entry(move |e| {
             if e.file_name() == ".git" && e.file_type().is_some_and(|t| t.is_dir()) {
