@@ -101,9 +101,13 @@ impl Detector for CodeChecks {
         let Some(lang) = Lang::of_path(item.path()) else {
             return;
         };
-        // Source files that are not UTF-8 are rare; their offsets would not map back.
-        let Ok(src) = std::str::from_utf8(&item.data) else {
-            return;
+        let repaired;
+        let src = match std::str::from_utf8(&item.data) {
+            Ok(s) => s,
+            Err(_) => {
+                repaired = same_length_utf8(&item.data);
+                &repaired
+            }
         };
         let code = Code::new(src, lang);
         let mut hits = Vec::new();
@@ -193,5 +197,27 @@ pub(crate) mod util {
     /// The value in `span` is the literal `false`/`False`.
     pub fn is_false(c: &Code, span: &Span) -> bool {
         span.len() == 1 && matches!(c.text(span.start), "false" | "False" | "FALSE")
+    }
+}
+
+/// Source that is not valid UTF-8 (a Latin-1 comment, a stray byte) is still
+/// checked: each invalid byte becomes `?`, so byte offsets still map back to
+/// the item and the code around it is read as it is.
+fn same_length_utf8(data: &[u8]) -> String {
+    let mut s = String::with_capacity(data.len());
+    for chunk in data.utf8_chunks() {
+        s.push_str(chunk.valid());
+        s.extend(std::iter::repeat_n('?', chunk.invalid().len()));
+    }
+    s
+}
+
+#[cfg(test)]
+mod utf8_tests {
+    #[test]
+    fn invalid_bytes_keep_offsets() {
+        let s = super::same_length_utf8(b"a\xff\xfeb\xc3\xa9");
+        assert_eq!(s, "a??b\u{e9}");
+        assert_eq!(s.len(), 6);
     }
 }
