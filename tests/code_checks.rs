@@ -144,20 +144,5 @@ fn max_assertion_lifetime_flag_moves_the_threshold() {
 
 #[test]
 fn sarif_for_the_code_fixtures_is_valid() {
-    let root = fixture("code");
-    let out = tempfile::tempdir().unwrap();
-    let sarif = out.path().join("code.sarif");
-    let r = run_in(
-        &root,
-        &[
-            "scan",
-            ".",
-            "--format",
-            "sarif",
-            "-o",
-            sarif.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    assert_sarif_valid(&sarif, Some(&root));
+    scan_to_checked_sarif(&fixture("code"), &[], 1);
 }

@@ -76,3 +76,23 @@ pub fn assert_sarif_valid(sarif: &Path, repo: Option<&Path>) {
 pub fn json(stdout: &str) -> serde_json::Value {
     serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
 }
+
+/// Scan `dir` as `.` into a SARIF file (with `extra` flags), assert the exit
+/// code, run sarif-check on it with `--repo dir`, and return its text.
+pub fn scan_to_checked_sarif(dir: &Path, extra: &[&str], expected_code: i32) -> String {
+    let out = tempfile::tempdir().unwrap();
+    let sarif = out.path().join("scan.sarif");
+    let mut args = vec![
+        "scan",
+        ".",
+        "--format",
+        "sarif",
+        "-o",
+        sarif.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let r = run_in(dir, &args);
+    assert_eq!(r.code, expected_code, "{}", r.stderr);
+    assert_sarif_valid(&sarif, Some(dir));
+    std::fs::read_to_string(&sarif).unwrap()
+}
