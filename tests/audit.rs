@@ -268,8 +268,7 @@ fn cli_targets_sit_at_a_scheme_less_pseudo_path_and_sarif_is_valid() {
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
     let sarif: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out.sarif")).unwrap())
-            .unwrap();
+        json(&std::fs::read_to_string(dir.path().join("out.sarif")).unwrap());
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     let port = srv.port;
     let uri_of = |rule: &str| {
@@ -375,8 +374,7 @@ fn scan_audit_issuers_audits_each_referenced_server_once_at_its_lines() {
     // The token-uri guess found no discovery document: skipped, not an error.
     assert!(r.stderr.contains("skipped"), "{}", r.stderr);
     let sarif: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out.sarif")).unwrap())
-            .unwrap();
+        json(&std::fs::read_to_string(dir.path().join("out.sarif")).unwrap());
     let mut at: Vec<(String, u64)> = sarif["runs"][0]["results"]
         .as_array()
         .unwrap()

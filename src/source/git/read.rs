@@ -100,19 +100,9 @@ fn read_one<J: Job>(
     let id = job.id();
     // The header gives the size without inflating the blob: a huge blob is
     // skipped before it costs memory.
-    let size = match repo.objects.try_header(&id) {
-        Ok(Some(h)) => h.size,
-        Ok(None) => {
-            counts.missing.fetch_add(1, Ordering::Relaxed);
-            return None;
-        }
-        Err(e) => {
-            return Some(notice(
-                NoticeKind::Error,
-                job,
-                format!("corrupt object: {e}"),
-            ))
-        }
+    let size = match found(repo.objects.try_header(&id), job, counts) {
+        Lookup::Found(h) => h.size,
+        Lookup::Report(event) => return event,
     };
     if size > max_size {
         return Some(notice(
@@ -121,25 +111,46 @@ fn read_one<J: Job>(
             format!("{size} bytes is over --max-file-size ({max_size} bytes)"),
         ));
     }
-    let data = match repo.objects.try_find(&id, buf) {
-        Ok(Some(d)) => d.data.to_vec(),
-        Ok(None) => {
-            counts.missing.fetch_add(1, Ordering::Relaxed);
-            return None;
-        }
-        Err(e) => {
-            return Some(notice(
-                NoticeKind::Error,
-                job,
-                format!("corrupt object: {e}"),
-            ))
-        }
+    let object = repo
+        .objects
+        .try_find(&id, buf)
+        .map(|o| o.map(|d| d.data.to_vec()));
+    let data = match found(object, job, counts) {
+        Lookup::Found(d) => d,
+        Lookup::Report(event) => return event,
     };
     if is_binary(&data) {
         counts.binary.fetch_add(1, Ordering::Relaxed);
         return None;
     }
     Some(Event::Item(Item::new(job.provenance(), data)))
+}
+
+/// One object lookup's outcome: the object, or what to report instead.
+enum Lookup<T> {
+    Found(T),
+    Report(Option<Event>),
+}
+
+/// A missing object is counted (summarised once: a partial clone); a corrupt
+/// one is an error for that blob.
+fn found<T, E: std::fmt::Display, J: Job>(
+    lookup: Result<Option<T>, E>,
+    job: &J,
+    counts: &ReadCounts,
+) -> Lookup<T> {
+    match lookup {
+        Ok(Some(v)) => Lookup::Found(v),
+        Ok(None) => {
+            counts.missing.fetch_add(1, Ordering::Relaxed);
+            Lookup::Report(None)
+        }
+        Err(e) => Lookup::Report(Some(notice(
+            NoticeKind::Error,
+            job,
+            format!("corrupt object: {e}"),
+        ))),
+    }
 }
 
 fn notice<J: Job>(kind: NoticeKind, job: &J, message: String) -> Event {
