@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Precision of nhiscan on public repositories nobody here wrote.
+
+The repositories are fetched read-only (never committed); what is committed is
+the list of repositories with their commits, the labels, and this script, so
+anyone with the same snapshots can re-run the measurement.
+
+    measure.py scan   --set secrets --binary PATH --tag before
+    measure.py sample --set secrets --tag before     # prints what still needs a label
+    measure.py report --set secrets --tag before     # writes results/<set>-<tag>.md
+
+Sets: `secrets` (rules NHI1xx) and `code` (NHI2xx, NHI3xx, NHI4xx), each with
+its own repos-<set>.tsv (repository, commit) and labels/<set>.jsonl.
+
+Sampling is consistent: every finding gets the rank blake2b(seed, repo,
+fingerprint) and the sample is the N lowest ranks overall plus the K lowest of
+each rule. A finding that survives a change keeps its rank, so the "after"
+sample reuses the "before" labels wherever the finding is the same, and only
+what the change added needs reading. Overall precision is reported both over
+the sample as drawn and weighted by each rule's share of all findings (the
+unbiased estimate, since small rules are over-sampled by the per-rule floor).
+"""
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from collections import defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+WORK = Path(os.environ.get("NHISCAN_EVAL_WORK", "/tmp/nhiscan-eval"))
+MIRRORS = Path(os.environ.get("NHISCAN_EVAL_MIRRORS", "/work/.mirror"))
+SETS = {"secrets": ("NHI1",), "code": ("NHI2", "NHI3", "NHI4")}
+SEED = "nhiscan-eval-2026"
+
+
+def repos(set_name):
+    out = []
+    for line in (HERE / f"repos-{set_name}.tsv").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            repo, commit = line.split()[:2]
+            out.append((repo, commit))
+    return out
+
+
+def tree_dir(repo, commit):
+    return WORK / "trees" / f"{repo.replace('/', '+')}@{commit[:12]}"
+
+
+def export_tree(repo, commit):
+    """Check out the commit from the read-only mirror into a scratch folder."""
+    dest = tree_dir(repo, commit)
+    if (dest / ".exported").exists():
+        return dest
+    git_dir = MIRRORS / repo.replace("/", "+") / "repo"
+    if not git_dir.exists():
+        sys.exit(f"no mirror for {repo} at {git_dir}: fetch it first")
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.Popen(
+        ["git", "--git-dir", str(git_dir), "archive", commit], stdout=subprocess.PIPE
+    )
+    with tarfile.open(fileobj=archive.stdout, mode="r|") as tar:
+        tar.extractall(dest, filter="data")
+    if archive.wait() != 0:
+        sys.exit(f"git archive failed for {repo}@{commit}")
+    (dest / ".exported").touch()
+    return dest
+
+
+def run_file(set_name, tag, repo):
+    return WORK / "runs" / set_name / tag / (repo.replace("/", "+") + ".json")
+
+
+def cmd_scan(args):
+    for repo, commit in repos(args.set):
+        tree = export_tree(repo, commit)
+        out = run_file(args.set, args.tag, repo)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        cmd = [args.binary, "scan", str(tree), "--format", "json", "--fail-on", "none",
+               "--quiet", "-o", str(out)] + args.extra
+        r = subprocess.run(cmd, stderr=subprocess.PIPE, text=True)
+        if r.returncode not in (0, 3):
+            sys.exit(f"{repo}: exit {r.returncode}\n{r.stderr[-2000:]}")
+        n = len(json.loads(out.read_text())["findings"])
+        print(f"{repo}: {n} findings (exit {r.returncode})")
+
+
+def findings(set_name, tag):
+    prefixes = SETS[set_name]
+    out = []
+    for repo, commit in repos(set_name):
+        f = run_file(set_name, tag, repo)
+        if not f.exists():
+            sys.exit(f"no run for {repo} under tag {tag}: run `scan` first")
+        for x in json.loads(f.read_text())["findings"]:
+            if x["rule_id"].startswith(prefixes):
+                x["repo"], x["commit"] = repo, commit
+                out.append(x)
+    return out
+
+
+def rank(f):
+    h = hashlib.blake2b(f"{SEED}\0{f['repo']}\0{f['fingerprint']}".encode(), digest_size=8)
+    return h.hexdigest()
+
+
+def draw(all_findings, n, per_rule):
+    # One entry per (repo, fingerprint): the same secret at two lines is one problem.
+    uniq = {}
+    for f in sorted(all_findings, key=lambda f: (f["location"]["path"], f["location"]["region"]["startLine"])):
+        uniq.setdefault((f["repo"], f["fingerprint"]), f)
+    ranked = sorted(uniq.values(), key=rank)
+    chosen = {(f["repo"], f["fingerprint"]) for f in ranked[:n]}
+    by_rule = defaultdict(list)
+    for f in ranked:
+        by_rule[f["rule_id"]].append(f)
+    for fs in by_rule.values():
+        chosen.update((f["repo"], f["fingerprint"]) for f in fs[:per_rule])
+    population = defaultdict(int)
+    for f in ranked:
+        population[f["rule_id"]] += 1
+    return [f for f in ranked if (f["repo"], f["fingerprint"]) in chosen], population
+
+
+def labels(set_name):
+    path = HERE / "labels" / f"{set_name}.jsonl"
+    out = {}
+    if path.exists():
+        for i, line in enumerate(path.read_text().splitlines(), 1):
+            if line.strip():
+                x = json.loads(line)
+                if x.get("label") not in ("TP", "FP"):
+                    sys.exit(f"{path}:{i}: label must be TP or FP")
+                out[(x["repo"], x["fingerprint"])] = x
+    return out
+
+
+def context(f, radius=3):
+    path = tree_dir(f["repo"], f["commit"]) / f["location"]["path"]
+    line = f["location"]["region"]["startLine"]
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError as e:
+        return f"    ({e})"
+    lo, hi = max(0, line - 1 - radius), min(len(lines), line + radius)
+    return "\n".join(f"  {'>' if i + 1 == line else ' '}{i + 1:5} {lines[i][:240]}" for i in range(lo, hi))
+
+
+def cmd_sample(args):
+    sample, _ = draw(findings(args.set, args.tag), args.n, args.per_rule)
+    have = labels(args.set)
+    todo = [f for f in sample if (f["repo"], f["fingerprint"]) not in have]
+    print(f"# {len(sample)} in the sample, {len(todo)} without a label", file=sys.stderr)
+    for f in todo:
+        print(json.dumps({
+            "repo": f["repo"], "fingerprint": f["fingerprint"], "rule": f["rule_id"],
+            "path": f["location"]["path"], "line": f["location"]["region"]["startLine"],
+            "label": "", "reason": "",
+        }))
+        if args.context:
+            print(f"  # {f['message']}  [confidence {f['confidence']}]")
+            print(context(f))
+
+
+def cmd_report(args):
+    sample, population = draw(findings(args.set, args.tag), args.n, args.per_rule)
+    have = labels(args.set)
+    per = defaultdict(lambda: [0, 0, 0])  # tp, fp, unlabeled
+    for f in sample:
+        x = have.get((f["repo"], f["fingerprint"]))
+        per[f["rule_id"]][2 if x is None else (0 if x["label"] == "TP" else 1)] += 1
+    rows = ["| rule | findings | sampled | TP | FP | unlabeled | precision |", "|---|---|---|---|---|---|---|"]
+    tp_all = fp_all = un_all = 0
+    weighted = weight = 0.0
+    for rule in sorted(population):
+        tp, fp, un = per[rule]
+        tp_all, fp_all, un_all = tp_all + tp, fp_all + fp, un_all + un
+        p = tp / (tp + fp) if tp + fp else None
+        if p is not None:
+            weighted += p * population[rule]
+            weight += population[rule]
+        rows.append(f"| {rule} | {population[rule]} | {tp + fp + un} | {tp} | {fp} | {un} | "
+                    f"{'-' if p is None else f'{p:.2f}'} |")
+    overall = tp_all / (tp_all + fp_all) if tp_all + fp_all else 0.0
+    text = "\n".join([
+        f"# {args.set} / {args.tag}",
+        "",
+        f"Repositories: {len(repos(args.set))}; findings in scope: {sum(population.values())} "
+        f"(distinct by repository and fingerprint); sample: {len(sample)} "
+        f"(the {args.n} lowest ranks plus the {args.per_rule} lowest of each rule; seed `{SEED}`).",
+        "",
+        f"Precision over the sample: **{overall:.3f}** ({tp_all} TP, {fp_all} FP, {un_all} unlabeled); "
+        f"weighted by each rule's share of all findings: **{(weighted / weight if weight else 0):.3f}**.",
+        "",
+        *rows,
+        "",
+    ])
+    out = HERE / "results" / f"{args.set}-{args.tag}.md"
+    out.write_text(text)
+    print(text)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    for name in ("scan", "sample", "report"):
+        s = sub.add_parser(name)
+        s.add_argument("--set", required=True, choices=sorted(SETS))
+        s.add_argument("--tag", required=True, help="e.g. before, after")
+        if name == "scan":
+            s.add_argument("--binary", required=True)
+            s.add_argument("extra", nargs="*", help="more nhiscan flags (after --)")
+        else:
+            s.add_argument("--n", type=int, default=400)
+            s.add_argument("--per-rule", type=int, default=15)
+        if name == "sample":
+            s.add_argument("--context", action="store_true", help="show the lines around each finding")
+    args = p.parse_args()
+    {"scan": cmd_scan, "sample": cmd_sample, "report": cmd_report}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
