@@ -1,6 +1,8 @@
 //! The working tree: a parallel, .gitignore-aware walk that reads hidden files
 //! (`.github/`, `.env*` — leaks live there) but never `.git/`, never follows
-//! symlinks, and skips binaries and oversized files with a notice.
+//! symlinks, and skips binaries and oversized files with a notice. Inside a
+//! git checkout, a file git tracks is read even when `.gitignore` matches it
+//! (see [`super::tracked`]).
 
 use std::fs::File;
 use std::io::Read;
@@ -10,6 +12,7 @@ use anyhow::{bail, Context as _, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use ignore::{WalkBuilder, WalkState};
 
+use super::tracked::Tracked;
 use super::Event;
 use crate::detect::{Notice, NoticeKind};
 use crate::item::{Item, Provenance};
@@ -123,13 +126,20 @@ where
             let rel = relative(&base, e.path());
             !filter_excludes.is_match(&rel)
         });
+    let mut tracked = if opts.no_ignore {
+        Tracked::default()
+    } else {
+        Tracked::find(&opts.roots, &opts.base)
+    };
     let max = opts.max_file_size;
     builder.build_parallel().run(|| {
         let mut visit = make_visitor();
         let base = opts.base.clone();
+        let tracked = &tracked;
         Box::new(move |entry| {
             match entry {
                 Ok(entry) => {
+                    tracked.seen(entry.path());
                     if let Some(ev) = read_entry(&base, &entry, max) {
                         visit(ev);
                     }
@@ -139,6 +149,23 @@ where
             WalkState::Continue
         })
     });
+    let mut visit = make_visitor();
+    for n in std::mem::take(&mut tracked.notices) {
+        visit(Event::Notice(n));
+    }
+    for path in tracked.unseen(&opts.base, &excludes) {
+        let rel = relative(&opts.base, &path);
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) => {
+                if let Some(ev) = read_path(rel, &path, meta.file_type(), || Ok(meta), max) {
+                    visit(ev);
+                }
+            }
+            // Tracked but deleted from the working tree: nothing on disk to read.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => visit(notice(NoticeKind::Error, rel, format!("cannot read: {e}"))),
+        }
+    }
     Ok(())
 }
 
@@ -186,7 +213,19 @@ fn read_entry(base: &Path, entry: &ignore::DirEntry, max: u64) -> Option<Event> 
     if ft.is_dir() {
         return None;
     }
-    let rel = relative(base, entry.path());
+    let meta = || entry.metadata().map_err(|e| e.to_string());
+    read_path(relative(base, entry.path()), entry.path(), ft, meta, max)
+}
+
+/// One path the walk reached (or git tracks): an item, or a notice saying
+/// why it was not read.
+fn read_path(
+    rel: String,
+    path: &Path,
+    ft: std::fs::FileType,
+    meta: impl FnOnce() -> Result<std::fs::Metadata, String>,
+    max: u64,
+) -> Option<Event> {
     if ft.is_symlink() {
         return Some(notice(
             NoticeKind::Skipped,
@@ -201,9 +240,9 @@ fn read_entry(base: &Path, entry: &ignore::DirEntry, max: u64) -> Option<Event> 
             "not a regular file (FIFO, socket or device)",
         ));
     }
-    let meta = match entry.metadata() {
+    let meta = match meta() {
         Ok(m) => m,
-        Err(e) => return Some(notice(NoticeKind::Error, rel, e.to_string())),
+        Err(e) => return Some(notice(NoticeKind::Error, rel, e)),
     };
     if meta.len() > max {
         return Some(notice(
@@ -212,7 +251,7 @@ fn read_entry(base: &Path, entry: &ignore::DirEntry, max: u64) -> Option<Event> 
             format!("{} bytes is over --max-file-size ({max} bytes)", meta.len()),
         ));
     }
-    match read_file_sized(entry.path(), max, meta.len()) {
+    match read_file_sized(path, max, meta.len()) {
         Ok(Some(data)) => Some(Event::Item(Item::new(Provenance::File { path: rel }, data))),
         Ok(None) => Some(notice(NoticeKind::Skipped, rel, "binary file")),
         Err(e) => Some(notice(NoticeKind::Error, rel, format!("cannot read: {e}"))),

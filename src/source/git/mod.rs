@@ -50,6 +50,42 @@ pub fn open(path: &Path) -> Result<Repo> {
     })
 }
 
+/// The working copy that holds `dir` and the paths (relative to its top, `/`
+/// separated) of the regular files its index tracks. None when `dir` is in no
+/// git working copy; an error when there is one whose index cannot be read.
+pub fn tracked_files(dir: &Path) -> Result<Option<(std::path::PathBuf, Vec<String>)>> {
+    use gix::discover::upwards::Error as Upwards;
+    if let Err(e) = gix::discover::upwards(dir) {
+        return match e.downcast_any_ref::<Upwards>() {
+            Some(
+                Upwards::NoGitRepository { .. }
+                | Upwards::NoGitRepositoryWithinCeiling { .. }
+                | Upwards::NoGitRepositoryWithinFs { .. },
+            ) => Ok(None),
+            _ => Err(anyhow!("cannot open the git repository: {e}")),
+        };
+    }
+    let repo = gix::discover(dir).map_err(|e| anyhow!("cannot open the git repository: {e}"))?;
+    let Some(workdir) = repo.workdir().map(Path::to_path_buf) else {
+        return Ok(None);
+    };
+    let index = repo
+        .index_or_empty()
+        .map_err(|e| anyhow!("cannot read the git index: {e}"))?;
+    let mut paths = Vec::new();
+    for entry in index.entries() {
+        use gix::index::entry::{Mode, Stage};
+        // Conflicted entries appear once per stage; stage 0 or the "ours" side names the file once.
+        let stage = entry.stage();
+        if (stage == Stage::Unconflicted || stage == Stage::Ours)
+            && (entry.mode == Mode::FILE || entry.mode == Mode::FILE_EXECUTABLE)
+        {
+            paths.push(String::from_utf8_lossy(entry.path(&index)).into_owned());
+        }
+    }
+    Ok(Some((workdir, paths)))
+}
+
 /// What a history scan is asked to do.
 pub struct HistoryOptions {
     /// `--since REV`: only blobs introduced by commits in `REV..HEAD`.
