@@ -226,8 +226,15 @@ fn files_git_tracks_are_read_even_when_gitignore_matches_them() {
     git(
         t.path(),
         &[
-            "add", "-f", ".gitignore", "keys/tempkey.jwk", "keys/gone.jwk", "build/out.env",
-            "notes/n.env", "vendor/v.env", "src/kept.env",
+            "add",
+            "-f",
+            ".gitignore",
+            "keys/tempkey.jwk",
+            "keys/gone.jwk",
+            "build/out.env",
+            "notes/n.env",
+            "vendor/v.env",
+            "src/kept.env",
         ],
     );
     std::fs::remove_file(t.join("keys/gone.jwk")).unwrap();
@@ -254,7 +261,10 @@ fn files_git_tracks_are_read_even_when_gitignore_matches_them() {
         .iter()
         .map(|f| f["location"]["path"].as_str().unwrap())
         .collect();
-    assert!(!paths.is_empty() && paths.iter().all(|p| *p == "tempkey.jwk"), "{paths:?}");
+    assert!(
+        !paths.is_empty() && paths.iter().all(|p| *p == "tempkey.jwk"),
+        "{paths:?}"
+    );
 
     // --no-ignore reads everything on disk, tracked or not.
     assert_eq!(

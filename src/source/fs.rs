@@ -52,6 +52,23 @@ pub fn exclude_set(globs: &[String]) -> Result<GlobSet> {
     Ok(b.build()?)
 }
 
+/// As the walk prunes: the path or any folder above it (relative to the base)
+/// matches an `--exclude` glob, or it lies in a `.git` folder.
+pub fn excluded(rel: &str, excludes: &GlobSet) -> bool {
+    let mut end = 0;
+    loop {
+        let next = rel[end..].find('/').map(|i| end + i);
+        let prefix = &rel[..next.unwrap_or(rel.len())];
+        if excludes.is_match(prefix) || prefix.rsplit('/').next() == Some(".git") {
+            return true;
+        }
+        match next {
+            Some(i) => end = i + 1,
+            None => return false,
+        }
+    }
+}
+
 /// The `/`-separated path of `path` relative to `base` (or `path` itself).
 pub fn relative(base: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(base).unwrap_or(path);
@@ -299,6 +316,17 @@ mod tests {
         assert!(set.is_match("vendor"));
         assert!(set.is_match("a/vendor"));
         assert!(!set.is_match("src/main.rs"));
+    }
+
+    #[test]
+    fn excludes_apply_to_the_file_and_every_folder_above_it() {
+        let set = exclude_set(&["vendor/".into(), "*.min.js".into()]).unwrap();
+        assert!(excluded("vendor/a/b.env", &set));
+        assert!(excluded("src/vendor/b.env", &set));
+        assert!(excluded("web/app.min.js", &set));
+        assert!(excluded("sub/.git/config", &set));
+        assert!(!excluded("src/main.env", &set));
+        assert!(!excluded("vendorish/x.env", &set));
     }
 
     #[test]

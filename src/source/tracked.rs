@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use globset::GlobSet;
 use ignore::gitignore::Gitignore;
 
-use super::fs::relative;
+use super::fs::{excluded, relative};
 use super::git;
 use crate::detect::{Notice, NoticeKind};
 
@@ -85,23 +85,6 @@ impl Tracked {
     }
 }
 
-/// As the walk prunes: the path or any folder above it (relative to the base)
-/// matches an `--exclude` glob, or it lies in a `.git` folder.
-fn excluded(rel: &str, excludes: &GlobSet) -> bool {
-    let mut end = 0;
-    loop {
-        let next = rel[end..].find('/').map(|i| end + i);
-        let prefix = &rel[..next.unwrap_or(rel.len())];
-        if excludes.is_match(prefix) || prefix.rsplit('/').next() == Some(".git") {
-            return true;
-        }
-        match next {
-            Some(i) => end = i + 1,
-            None => return false,
-        }
-    }
-}
-
 /// `.ignore` files of the folders above a path, read once each.
 #[derive(Default)]
 struct IgnoreFiles {
@@ -127,22 +110,5 @@ impl IgnoreFiles {
             }
         }
         false
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::source::fs::exclude_set;
-
-    #[test]
-    fn excludes_apply_to_the_file_and_every_folder_above_it() {
-        let set = exclude_set(&["vendor/".into(), "*.min.js".into()]).unwrap();
-        assert!(excluded("vendor/a/b.env", &set));
-        assert!(excluded("src/vendor/b.env", &set));
-        assert!(excluded("web/app.min.js", &set));
-        assert!(excluded("sub/.git/config", &set));
-        assert!(!excluded("src/main.env", &set));
-        assert!(!excluded("vendorish/x.env", &set));
     }
 }
