@@ -218,12 +218,12 @@ impl Engine {
             .regex_rules
             .iter()
             .zip(&rule_hit)
-            .filter(|(r, &hit)| hit && r.applies(item) && !(past && !is_leaked_credential(r.id())))
+            .filter(|(r, &hit)| hit && r.applies(item) && (!past || is_leaked_credential(r.id())))
             .map(|(r, _)| r);
         super::secrets::run(hit_rules, item, &ctx, out);
         for (d, &hit) in self.detectors.iter().zip(&det_hit) {
             if (hit || d.keywords().is_empty())
-                && !(past && !d.finds_leaked_credentials())
+                && (!past || d.finds_leaked_credentials())
                 && d.applies(item)
             {
                 d.detect(item, &ctx, out);
