@@ -20,6 +20,8 @@ use crate::detect::{Notice, NoticeKind};
 #[derive(Default)]
 pub struct Tracked {
     pending: Mutex<HashSet<PathBuf>>,
+    /// Whether there is anything to look for (no lock per entry otherwise).
+    active: bool,
     pub notices: Vec<Notice>,
 }
 
@@ -57,13 +59,14 @@ impl Tracked {
                 }
             }
         }
+        out.active = !pending.is_empty();
         out
     }
 
     /// The walk reached `path`: it needs no second look.
     pub fn seen(&self, path: &Path) {
-        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        if !pending.is_empty() {
+        if self.active {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
             pending.remove(path);
         }
     }
