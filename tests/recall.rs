@@ -153,6 +153,9 @@ fn recall_on_real_world_forms_and_no_negative_reported() {
     for (change, [t, ok]) in &pending_by_change {
         println!("pending {change}: {ok}/{t} rows already pass");
     }
+    for m in &missed {
+        println!("missed: {m}");
+    }
     for p in &now_passing {
         println!("now passes, drop its marker: {p}");
     }
