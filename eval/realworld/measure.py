@@ -8,6 +8,7 @@ anyone with the same snapshots can re-run the measurement.
     measure.py scan   --set secrets --binary PATH --tag before
     measure.py sample --set secrets --tag before     # prints what still needs a label
     measure.py report --set secrets --tag before     # writes results/<set>-<tag>.md
+    measure.py compare --set secrets --tag before --to after   # results/<set>-<tag>-vs-<to>.md
 
 Sets: `secrets` (rules NHI1xx) and `code` (NHI2xx, NHI3xx, NHI4xx), each with
 its own repos-<set>.tsv (repository, commit) and labels/<set>.jsonl.
@@ -236,10 +237,53 @@ def cmd_report(args):
     print(text)
 
 
+def per_rule(set_name, tag, n, per_rule_floor):
+    """rule → (population, tp, fp, unlabeled) for one tag's sample."""
+    sample, population = draw(findings(set_name, tag), n, per_rule_floor)
+    have = labels(set_name)
+    out = {r: [population[r], 0, 0, 0] for r in population}
+    for f in sample:
+        x = have.get((f["repo"], f["fingerprint"]))
+        out[f["rule_id"]][3 if x is None else (1 if x["label"] == "TP" else 2)] += 1
+    return out
+
+
+def cmd_compare(args):
+    a = per_rule(args.set, args.tag, args.n, args.per_rule)
+    b = per_rule(args.set, args.to, args.n, args.per_rule)
+    prec = lambda tp, fp: "-" if tp + fp == 0 else f"{tp / (tp + fp):.2f}"
+    rows = [f"| rule | {args.tag}: findings | TP | FP | precision | {args.to}: findings | TP | FP | unlabeled | precision |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    totals = [0] * 8
+    for rule in sorted(set(a) | set(b)):
+        pa, ta, fa, _ = a.get(rule, [0, 0, 0, 0])
+        pb, tb, fb, ub = b.get(rule, [0, 0, 0, 0])
+        for i, v in enumerate((pa, ta, fa, 0, pb, tb, fb, ub)):
+            totals[i] += v
+        rows.append(f"| {rule} | {pa} | {ta} | {fa} | {prec(ta, fa)} | {pb} | {tb} | {fb} | {ub} | {prec(tb, fb)} |")
+    pa, ta, fa, _, pb, tb, fb, ub = totals
+    rows.append(f"| all | {pa} | {ta} | {fa} | {prec(ta, fa)} | {pb} | {tb} | {fb} | {ub} | {prec(tb, fb)} |")
+    # True findings of the first run that the second no longer reports (same
+    # repository and fingerprint): what a precision change cost in recall.
+    after_keys = {(f["repo"], f["fingerprint"]) for f in findings(args.set, args.to)}
+    lost = [x for x in labels(args.set).values() if x["label"] == "TP"
+            and (x["repo"], x["fingerprint"]) in {(f["repo"], f["fingerprint"]) for f in findings(args.set, args.tag)}
+            and (x["repo"], x["fingerprint"]) not in after_keys]
+    rows += ["", f"Labelled true findings of {args.tag} that {args.to} no longer reports under the same "
+                 f"fingerprint (dropped, or reported under another rule): {len(lost)}",
+             *[f"- {x['repo']} {x['path']}:{x['line']} {x['rule']} ({x['reason']})" for x in lost[:50]]]
+    text = "\n".join([f"# {args.set}: {args.tag} vs {args.to}", "",
+                      "Findings are distinct by repository and fingerprint; TP/FP over each tag's sample "
+                      f"(the {args.n} lowest ranks plus the {args.per_rule} lowest of each rule).", "", *rows, ""])
+    out = HERE / "results" / f"{args.set}-{args.tag}-vs-{args.to}.md"
+    out.write_text(text)
+    print(text)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
-    for name in ("scan", "sample", "report"):
+    for name in ("scan", "sample", "report", "compare"):
         s = sub.add_parser(name)
         s.add_argument("--set", required=True, choices=sorted(SETS))
         s.add_argument("--tag", required=True, help="e.g. before, after")
@@ -249,10 +293,12 @@ def main():
         else:
             s.add_argument("--n", type=int, default=400)
             s.add_argument("--per-rule", type=int, default=15)
+        if name == "compare":
+            s.add_argument("--to", required=True, help="the other tag, e.g. after")
         if name == "sample":
             s.add_argument("--context", action="store_true", help="show the lines around each finding")
     args = p.parse_args()
-    {"scan": cmd_scan, "sample": cmd_sample, "report": cmd_report}[args.cmd](args)
+    {"scan": cmd_scan, "sample": cmd_sample, "report": cmd_report, "compare": cmd_compare}[args.cmd](args)
 
 
 if __name__ == "__main__":
