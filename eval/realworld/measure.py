@@ -218,6 +218,15 @@ def cmd_report(args):
             weight += population[rule]
         rows.append(f"| {rule} | {population[rule]} | {tp + fp + un} | {tp} | {fp} | {un} | "
                     f"{'-' if p is None else f'{p:.2f}'} |")
+    # Where the sample sits: one repository (or one folder of logs) can carry a
+    # rule's figure, and a reader should see it.
+    by_repo = defaultdict(lambda: [0, 0])
+    for f in sample:
+        x = have.get((f["repo"], f["fingerprint"]))
+        if x is not None:
+            by_repo[(f["repo"], f["rule_id"])][0 if x["label"] == "TP" else 1] += 1
+    repo_rows = ["| repository | rule | TP | FP |", "|---|---|---|---|"] + [
+        f"| {r} | {rule} | {tp} | {fp} |" for (r, rule), (tp, fp) in sorted(by_repo.items())]
     overall = tp_all / (tp_all + fp_all) if tp_all + fp_all else 0.0
     text = "\n".join([
         f"# {args.set} / {args.tag}",
@@ -230,6 +239,10 @@ def cmd_report(args):
         f"weighted by each rule's share of all findings: **{(weighted / weight if weight else 0):.3f}**.",
         "",
         *rows,
+        "",
+        "By repository (labelled findings of the sample):",
+        "",
+        *repo_rows,
         "",
     ])
     out = HERE / "results" / f"{args.set}-{args.tag}.md"
