@@ -340,6 +340,14 @@ f.add("export const ed25519 = {\n  pkcs8:")
 f.pos("NHI150", "    '" + lines[0] + "\\n' +", needs="sec-recall:join-concatenation", note="JS PEM split across + concatenation")
 for l in lines[1:-1]: f.add("    '" + l + "\\n' +")
 f.add("    '" + lines[-1] + "\\n',\n};").save()
+f = F("keys/ci-variables.yaml")
+sa_json = json.dumps({"type": "service_account", "project_id": "ci-runner-7731", "private_key_id": hexs(40),
+    "private_key": pem(rsa_key(), "pkcs8"), "client_email": "ci@ci-runner-7731.iam.gserviceaccount.com",
+    "client_id": digits(21), "token_uri": "https://oauth2.googleapis.com/token"}, indent=2)
+f.add("variables:")
+f.pos("NHI162|NHI150", f"  GOOGLE_CREDENTIALS: {b64(sa_json)}", needs="sec-recall:decode-base64", note="base64 of a service-account JSON in CI variables")
+f.pos("NHI101", f"  DOTENV_B64: {b64('GOOGLE_CLIENT_ID=' + GCID() + chr(10) + 'GOOGLE_CLIENT_SECRET=' + google() + chr(10))}", needs="sec-recall:decode-base64", note="base64 of key=value text")
+f.save()
 f = F("keys/encrypted.pem"); f.pos("NHI151", pem_enc(rsa_key(), "pkcs8").rstrip("\n"), note="ENCRYPTED PRIVATE KEY"); f.save()
 f = F("keys/legacy_encrypted.pem"); f.pos("NHI151", pem_enc(rsa_key(), "trad").rstrip("\n"), note="Proc-Type ENCRYPTED"); f.save()
 def ssh_enc():
@@ -348,6 +356,23 @@ def ssh_enc():
     return open(d + "/k").read()
 f = F("keys/id_ed25519_enc"); f.pos("NHI151", ssh_enc().rstrip("\n"), note="OpenSSH encrypted"); f.save()
 f = F("keys/deploy.ppk"); f.pos("NHI152", putty_unencrypted().rstrip("\n"), note="PuTTY v3 unencrypted"); f.save()
+def pkcs12_store(password):
+    import datetime
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "payments.internal.example")])
+    now = datetime.datetime(2026, 1, 1)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(R.getrandbits(64)).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=365))
+            .sign(key, hashes.SHA256()))
+    return pkcs12.serialize_key_and_certificates(b"payments", key, cert, None, ser.BestAvailableEncryption(password))
+p12 = OUT / "keys/payments.p12"
+p12.parent.mkdir(parents=True, exist_ok=True)
+p12.write_bytes(pkcs12_store(b"changeit"))
+MANIFEST.append(("pos", "keys/payments.p12", 1, "NHI15x", "sec-recall:keystores", "PKCS#12 key store (binary) opened by a well-known password"))
 f = F("keys/negatives.txt")
 f.neg("-----BEGIN PRIVATE KEY-----\nanything\n-----END PRIVATE KEY-----", "armour around a word")
 f.add("")
