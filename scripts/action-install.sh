@@ -3,12 +3,16 @@
 # $NHISCAN_INSTALL_DIR/bin and writes its path to $GITHUB_OUTPUT as `bin`.
 #
 # 1. When the action is pinned to a release tag (vX.Y.Z), download that
-#    release's archive for this runner and its SHA256SUMS, and refuse to go on
-#    if the archive's SHA-256 differs from the listed one. Where `gh` and a
-#    token are available, also verify the archive's build-provenance
-#    attestation; a failed verification is fatal.
+#    release's archive for this runner and its SHA256SUMS on every run, and
+#    refuse to go on if the archive's SHA-256 differs from the listed one.
+#    Where `gh` and a token are available, also verify the archive's
+#    build-provenance attestation (signed by release.yml for this tag); a
+#    failed verification is fatal. The checksum file comes from the same
+#    place as the archive, so it catches corruption; the attestation is what
+#    proves origin.
 # 2. When no release matches (a commit or branch pin, or a release without an
-#    archive for this platform), build from the action's own source with cargo.
+#    archive for this platform), build from the action's own source with
+#    cargo, once per ref (the build is cached).
 #
 # A tampered binary or checksum file never falls back to a source build: that
 # would hide the tampering.
@@ -27,11 +31,16 @@ ref="${GITHUB_ACTION_REF:-}"
 src="${GITHUB_ACTION_PATH:-$(cd "$(dirname "$0")/.." && pwd)}"
 out="${GITHUB_OUTPUT:-/dev/null}"
 
-case "$base" in
-    https://*) ;;
-    http://127.0.0.1[:/]* | http://localhost[:/]*) ;; # a test server on loopback
-    *) echo "nhiscan install: error: release base URL must be https: $base" >&2; exit 1 ;;
-esac
+# https, or plain http to a test server on loopback (the host parsed whole,
+# so http://127.0.0.1:x@elsewhere/ does not pass).
+if [[ ! $base =~ ^https:// && ! $base =~ ^http://(127\.0\.0\.1|localhost)(:[0-9]+)?(/|$) ]]; then
+    echo "nhiscan install: error: release base URL must be https: $base" >&2
+    exit 1
+fi
+# The token is for `gh attestation verify` only: keep it out of every other
+# process (cargo and build scripts included).
+gh_token="${GH_TOKEN:-${GITHUB_TOKEN:-}}"
+unset GH_TOKEN GITHUB_TOKEN
 
 say() { echo "nhiscan install: $*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -72,10 +81,18 @@ fetch() {
     return 1
 }
 
+# A source build is cached per ref (action.yml caches $dest): a commit pin
+# builds once per runner, not on every run.
 build_from_source() {
+    local marker="$dest/source-build-${ref:-local}"
+    if [[ -x $dest/bin/nhiscan && -f $marker ]]; then
+        say "using the source build of ${ref:-the local action} from the cache"
+        finish "$dest/bin/nhiscan"
+    fi
     say "building nhiscan from the action's source ($1)"
     command -v cargo >/dev/null || die "no release to download and no cargo to build with"
     cargo install --locked --root "$dest" --path "$src"
+    touch "$marker"
     finish "$dest/bin/nhiscan"
 }
 
@@ -96,12 +113,9 @@ asset="nhiscan-$version-$triple.$ext"
 bin="$dest/bin/nhiscan"
 [[ $triple == *windows* ]] && bin="$bin.exe"
 
-# A cached binary from an earlier run of this ref was verified then.
-if [[ -x $bin && -f $dest/verified-$asset ]]; then
-    say "using the verified $asset from the cache"
-    finish "$bin"
-fi
-
+# A release binary is downloaded and verified on every run (a second or
+# so), never taken from the cache: a cache entry can be written by any
+# workflow run on the default branch, so it is not proof of anything.
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 rc=0
@@ -120,8 +134,10 @@ actual=$(sha256 "$work/$asset")
     die "checksum mismatch for $asset: SHA256SUMS says $expected, the download is $actual; refusing to run it"
 say "SHA-256 of $asset matches SHA256SUMS"
 
-if command -v gh >/dev/null && [[ -n ${GH_TOKEN:-${GITHUB_TOKEN:-}} ]]; then
-    GH_TOKEN="${GH_TOKEN:-$GITHUB_TOKEN}" gh attestation verify "$work/$asset" --repo "$repo" >&2 ||
+if command -v gh >/dev/null && [[ -n $gh_token ]]; then
+    # Signed by this repository's release workflow, for this very tag.
+    GH_TOKEN="$gh_token" gh attestation verify "$work/$asset" --repo "$repo" \
+        --signer-workflow "$repo/.github/workflows/release.yml" --source-ref "refs/tags/$ref" >&2 ||
         die "the build-provenance attestation of $asset does not verify"
     say "build provenance of $asset verified"
 else
@@ -132,10 +148,11 @@ mkdir -p "$dest/bin"
 # Archives hold one folder, nhiscan-VERSION-TARGET/, with the binary in it.
 mkdir -p "$work/x"
 if [[ $ext == zip ]]; then
-    unzip -o -q "$work/$asset" -d "$work/x"
+    # Windows runners have 7-Zip; unzip only where it is.
+    if command -v unzip >/dev/null; then unzip -o -q "$work/$asset" -d "$work/x"
+    else 7z x -y -bd -o"$work/x" "$work/$asset" >/dev/null; fi
 else
     tar -xzf "$work/$asset" -C "$work/x"
 fi
 install -m 0755 "$work/x/nhiscan-$version-$triple/$(basename "$bin")" "$bin"
-touch "$dest/verified-$asset"
 finish "$bin"

@@ -52,7 +52,7 @@ fn action_is_a_composite_that_installs_a_verified_binary_cached() {
         "${{ steps.scan.outputs.sarif-file }}"
     );
     // Every action is pinned by a full commit id (zizmor's unpinned-uses).
-    let cache = step(&a, "Cache the nhiscan binary");
+    let cache = step(&a, "Cache a source build of nhiscan");
     let uses = cache["uses"].as_str().unwrap();
     let pin = uses.strip_prefix("actions/cache@").unwrap();
     assert!(

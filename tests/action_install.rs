@@ -165,6 +165,11 @@ fn tools_present() -> bool {
         .filter(|t| !have(t))
         .collect();
     if !missing.is_empty() {
+        // CI installs them: there a missing tool is a failure, not a skip.
+        assert!(
+            std::env::var_os("NHISCAN_REQUIRE_TOOLS").is_none(),
+            "the install step needs {missing:?}"
+        );
         println!("skipped: the install step needs {missing:?}, not installed here");
     }
     missing.is_empty()
@@ -187,10 +192,11 @@ fn good_release_asset_is_verified_installed_and_cached() {
     let v = Command::new(&bin).arg("--version").output().unwrap();
     assert_eq!(String::from_utf8_lossy(&v.stdout), format!("nhiscan {VERSION}\n"));
 
-    // A second run of the same ref uses the verified binary from the cache.
+    // A second run downloads and verifies again: a cache entry proves nothing.
     let again = install(dir.path(), &base, &format!("v{VERSION}"));
     assert_eq!(again.code, 0, "{}", again.stderr);
-    assert!(again.stderr.contains("from the cache"), "{}", again.stderr);
+    assert!(again.stderr.contains("matches SHA256SUMS"), "{}", again.stderr);
+    assert!(!again.stderr.contains("from the cache"), "{}", again.stderr);
 }
 
 #[test]
@@ -282,17 +288,28 @@ fn missing_asset_or_commit_pin_builds_from_source() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("not a release tag"), "{}", r.stderr);
     assert!(r.cargo_args.is_some());
+    // The next run of the same commit pin finds its build in the cache folder.
+    let again = install(
+        dir.path(),
+        "http://127.0.0.1:9/unused",
+        "0123456789abcdef0123456789abcdef01234567",
+    );
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stderr.contains("from the cache"), "{}", again.stderr);
+    assert!(again.cargo_args.is_none(), "no second build");
 }
 
 #[test]
 fn plain_http_is_refused_except_on_loopback() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = install(
-        dir.path(),
+    for base in [
         "http://downloads.example.com/releases",
-        &format!("v{VERSION}"),
-    );
-    assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("must be https"), "{}", r.stderr);
-    assert!(r.cargo_args.is_none());
+        "http://127.0.0.1:1@downloads.example.com/releases",
+        "http://localhost.example.com/releases",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let r = install(dir.path(), base, &format!("v{VERSION}"));
+        assert_eq!(r.code, 1, "{base}");
+        assert!(r.stderr.contains("must be https"), "{}", r.stderr);
+        assert!(r.cargo_args.is_none());
+    }
 }
