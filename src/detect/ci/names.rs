@@ -26,7 +26,8 @@ const SECRET_PARTS: &[&str] = &[
 const NOT_SECRET_LAST: &[&str] = &[
     "ID", "URL", "URI", "FILE", "PATH", "NAME", "USER", "USERNAME", "ENDPOINT", "TYPE", "HOST",
     "ARN", "EXPIRY", "EXPIRES", "TTL", "REGION", "ENABLED", "DIR", "LENGTH", "FORMAT", "VERSION",
-    "SCOPE", "SCOPES", "HEADER", "NUMBER",
+    "SCOPE", "SCOPES", "HEADER", "NUMBER", "AUDIENCE", "AUD", "ISSUER", "LIFETIME", "DURATION",
+    "TIMEOUT", "PREFIX", "LABEL", "MODE", "KIND", "COUNT", "LIMIT",
 ];
 
 /// True for names like `API_TOKEN`, `db-password`, `AWS_SECRET_ACCESS_KEY`,
@@ -248,6 +249,9 @@ mod tests {
             "PATH",
             "servicePrincipalKey",
             "tokenUrl",
+            "id_token_audience",
+            "TOKEN_ISSUER",
+            "tokenLifetime",
         ] {
             assert!(!is_secret_name(n), "{n}");
         }

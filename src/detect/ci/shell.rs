@@ -229,8 +229,9 @@ fn script(
                 .iter()
                 .filter(|(r, _)| r.start >= seg.range.start && r.end <= seg.range.end)
                 .collect();
-            // `echo "##vso[…]"` is an agent command, consumed, not logged.
-            let agent_command = text.contains("##vso[");
+            // `echo "##vso[…]"` is an agent command, consumed, not logged;
+            // `echo "::add-mask::$X"` registers X for masking: it hides it.
+            let agent_command = text.contains("##vso[") || text.contains("::add-mask::");
             if prints(cmd) && !seg.piped && !agent_command {
                 if let Some(target) = redirect(text) {
                     if let (Some(f), Some((r, name))) = (runner_file(target), refs.first()) {
