@@ -649,6 +649,68 @@ fn script(scan: &mut Scan, job: &Job, node: usize, ctx: &mut JobFacts) {
     }
 }
 
+/// Whether a GitHub job needs `id-token: write`: a step logs in with OIDC (a
+/// known action given no static secret, OIDC requested in a script, an
+/// attestation or Pages deployment), or the job calls a reusable workflow,
+/// which can federate only with its caller's grant. `uses: ./` in a
+/// repository that is itself an action is read by the inputs it is given
+/// (the inputs of that repository's own `action.yml`).
+pub fn job_needs_id_token(scan: &Scan, job: &Job) -> bool {
+    let reusable = job.node.is_some_and(|j| scan.doc.get(j, "uses").is_some());
+    reusable || job.steps.iter().any(|st| step_federates(scan, st))
+}
+
+fn step_federates(scan: &Scan, step: &Step) -> bool {
+    let has = |names: &[&str]| input(step, names).is_some();
+    let scripted = step.scripts.iter().any(|&n| {
+        let v = scan.doc.str(n).unwrap_or("");
+        [
+            "ACTIONS_ID_TOKEN_REQUEST",
+            "--provenance",
+            "gh attestation",
+            "cosign sign",
+        ]
+        .iter()
+        .any(|m| v.contains(m))
+    });
+    if scripted {
+        return true;
+    }
+    let Some((uses, _)) = &step.uses else {
+        return false;
+    };
+    let u = uses.to_ascii_lowercase();
+    let action = u.split('@').next().unwrap_or("");
+    let local = action == "." || action.starts_with("./");
+    let aws = (local || action == "aws-actions/configure-aws-credentials")
+        && has(&["role-to-assume"])
+        && !has(&["aws-secret-access-key"]);
+    let azure = (local || action == "azure/login")
+        && has(&["client-id"])
+        && !has(&["creds", "client-secret"]);
+    let gcp = (local || action.starts_with("google-github-actions/"))
+        && has(&["workload_identity_provider"]);
+    let vault = action == "hashicorp/vault-action"
+        && input(step, &["method"])
+            .and_then(|v| scan.doc.str(v.value))
+            .is_some_and(|m| m.eq_ignore_ascii_case("jwt"));
+    let known = [
+        "rust-lang/crates-io-auth-action",
+        "rubygems/release-gem",
+        "rubygems/configure-rubygems-credentials",
+        "nuget/login",
+        "actions/deploy-pages",
+        "actions/attest",
+        "sigstore/",
+        "slsa-framework/",
+    ]
+    .iter()
+    .any(|k| action.starts_with(k));
+    let pypi = action == "pypa/gh-action-pypi-publish" && !has(&["password"]);
+    let jfrog = action == "jfrog/setup-jfrog-cli" && has(&["oidc-provider-name"]);
+    aws || azure || gcp || vault || known || pypi || jfrog
+}
+
 /// The publish command on `line` targets another registry than the one with
 /// trusted publishing (a private NuGet feed, a private index, an alternative
 /// cargo registry): a token is the only way there, so it is not NHI407.

@@ -245,7 +245,17 @@ fn permissions(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
     let Some((_, p)) = doc.get_entry(root, "permissions") else {
         return;
     };
-    let jobs_n = jobs.len();
+    // A job with its own `permissions:` does not get the workflow's grant;
+    // a job that federates needs it.
+    let own = |job: &Job| {
+        job.node
+            .is_some_and(|j| doc.get(j, "permissions").is_some())
+    };
+    let granted: Vec<&Job> = jobs.iter().filter(|j| !own(j)).collect();
+    let idle = granted
+        .iter()
+        .filter(|j| !super::federation::job_needs_id_token(scan, j))
+        .count();
     let (span, what) = if doc.str(p) == Some("write-all") {
         (doc.span(p), "`permissions: write-all`")
     } else if let Some((k, v)) = doc.get_entry(p, "id-token") {
@@ -259,15 +269,29 @@ fn permissions(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
     if cloud {
         scan.fact("oidc", span.clone());
     }
-    // With one job there is nothing to narrow the grant to.
-    if jobs_n < 2 {
+    // With one job there is nothing to narrow the grant to; when every job
+    // it reaches federates, it is where it belongs.
+    if jobs.len() < 2 || idle == 0 {
         return;
     }
+    let jobs_n = granted.len();
+    let message = if idle == jobs_n {
+        format!("Workflow-level {what} lets {} mint OIDC tokens and no step in them is a known OIDC login; grant it only in the job that federates", count(jobs_n, "job", "jobs"))
+    } else {
+        let verb = if idle == 1 { "does" } else { "do" };
+        format!("Workflow-level {what} reaches {}, {idle} of which {verb} not federate through a known OIDC login; grant it only in the jobs that federate", count(jobs_n, "job", "jobs"))
+    };
     scan.hit(
-        Hit::new("NHI433", span, format!("{what} at workflow level lets all {jobs_n} job(s) mint OIDC tokens; grant it only in the job that federates"))
+        Hit::new("NHI433", span, message)
             .key("workflow-id-token")
-            .prop("jobs", jobs_n),
+            .prop("jobs", jobs_n)
+            .prop("jobs_not_federating", idle),
     );
+}
+
+/// `1 job`, `3 jobs`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// The events that run with the base repository's secrets on untrusted input.

@@ -99,6 +99,11 @@ pub fn expressions(s: &str) -> Vec<(Range<usize>, &str)> {
 /// automatic `GITHUB_TOKEN`, which the runner mints per job).
 pub fn reads_secret(expr: &str) -> bool {
     let e = expr.replace(' ', "");
+    // `secrets.X != ''`, `!secrets.X`: a boolean about the secret, not the
+    // secret (unless `||` can still yield one of its operands).
+    if (e.contains("==") || e.contains("!=") || e.starts_with('!')) && !e.contains("||") {
+        return false;
+    }
     let mut from = 0;
     while let Some(i) = e[from..].find("secrets") {
         let at = from + i;
@@ -273,6 +278,9 @@ mod tests {
         assert!(!reads_secret("secrets.GITHUB_TOKEN"));
         assert!(!reads_secret("github.token"));
         assert!(!reads_secret("inputs.mysecrets"));
+        assert!(!reads_secret("secrets.X != ''"));
+        assert!(!reads_secret("!secrets.X"));
+        assert!(reads_secret("secrets.X != '' && secrets.X || 'none'"));
         let r = secret_refs(System::GitHub, "x ${{ secrets.A }} $TOKEN", &[]);
         assert_eq!(r.len(), 2);
     }
