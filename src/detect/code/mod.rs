@@ -9,6 +9,7 @@
 //! file matches its libraries' calls over those tokens. Files are gated by
 //! extension and by the engine's keyword prefilter before any lexing.
 
+mod claims;
 mod csharp;
 mod go;
 mod javascript;
