@@ -34,6 +34,8 @@ const EXPECTED: &[(&str, u64, &str, &str, &str)] = &[
     ("docs/login-debugging.md", 6, "NHI206", "info", ""),
     ("docs/login-debugging.md", 11, "NHI206", "info", ""),
     ("docs/unsigned.md", 5, "NHI205", "medium", "NHI206"),
+    // A recorded request whose signature was replaced by a placeholder.
+    ("negatives/cassette.yaml", 3, "NHI206", "info", ""),
     ("negatives/siop.json", 2, "NHI206", "info", ""),
     (
         "scripts/get-token.sh",

@@ -215,10 +215,21 @@ fn candidates(tok: &Token, facts: &Facts, why: Option<Assertion>, ctx: &Context)
 /// expired can no longer be replayed: it rates one step lower than a live
 /// one (an unsigned token does not: it shows the server accepts `alg: none`).
 fn judge(tok: &Token, item: &Item, ctx: &Context, out: &mut Sink) {
+    let raw = &item.data[tok.span.clone()];
+    let placeholder = placeholder_signature(raw);
     let why = assertion_context(&item.data, tok.span.start)
-        .or_else(|| claims_look_like_assertion(tok).then_some(Assertion::Claims));
+        .or_else(|| claims_look_like_assertion(tok).then_some(Assertion::Claims))
+        .filter(|_| !placeholder);
     let facts = Facts::of(tok, ctx.options.now);
     let mut all = candidates(tok, &facts, why, ctx);
+    if placeholder {
+        for c in all.iter_mut().filter(|c| c.rule == PASTED) {
+            c.message = format!(
+                "JWT with a placeholder signature (nobody can use it): {}",
+                facts.summary()
+            );
+        }
+    }
     if facts.expired {
         for c in all.iter_mut().filter(|c| c.rule != UNSIGNED) {
             c.severity = lower(c.severity);
@@ -243,7 +254,6 @@ fn judge(tok: &Token, item: &Item, ctx: &Context, out: &mut Sink) {
         also.push(c.rule);
         props.extend(c.props);
     }
-    let raw = &item.data[tok.span.clone()];
     // The token is both the fingerprint content (keyed hash only) and the
     // span redacted in the snippet.
     let Some(mut d) = ctx.finding(
@@ -266,6 +276,29 @@ fn judge(tok: &Token, item: &Item, ctx: &Context, out: &mut Sink) {
         d = d.property("alsoMatched", also);
     }
     d.emit(out);
+}
+
+/// A signature segment that is a word, not a signature: recorded HTTP
+/// cassettes and docs replace it (`SANITIZED_SIGNATURE_PLACEHOLDER`,
+/// `signature`, `xxx`). Such a token cannot authenticate anyone.
+fn placeholder_signature(raw: &[u8]) -> bool {
+    let Some(dot) = memchr::memrchr(b'.', raw) else {
+        return false;
+    };
+    let sig = String::from_utf8_lossy(&raw[dot + 1..]).to_ascii_uppercase();
+    if sig.is_empty() {
+        return false;
+    }
+    let words = [
+        "PLACEHOLDER",
+        "SANITIZED",
+        "REDACTED",
+        "SIGNATURE",
+        "DUMMY",
+        "INVALID",
+    ];
+    words.iter().any(|w| sig.contains(w))
+        || matches!(sig.as_str(), "SIG" | "XXX" | "XXXX" | "SIGNED" | "ABC")
 }
 
 /// Keys whose value is a client assertion. `assertion` alone (the RFC 7523
@@ -739,6 +772,23 @@ mod tests {
         assert!(!d("client_assertion_type="));
         assert!(!d("my_client_assertion_example_text "));
         assert!(!d("id_token="));
+    }
+
+    #[test]
+    fn placeholder_signature_is_not_a_hard_coded_assertion() {
+        let t = encode(
+            RS,
+            r#"{"iss":"svc","sub":"svc","aud":"https://idp.example/token","iat":1700000000,"exp":1700003600,"jti":"x"}"#,
+            "",
+        );
+        let t = format!("{t}SANITIZED_SIGNATURE_PLACEHOLDER_PADDING_0000");
+        let f = scan(&format!("client_assertion: {t}"));
+        let one = only(&f);
+        assert_eq!(one.rule_id, "NHI206");
+        assert!(one.message.contains("placeholder signature"), "{}", one.message);
+        assert!(placeholder_signature(b"a.b.xxx"));
+        assert!(!placeholder_signature(b"a.b.ZmFrZS1zaWduYXR1cmU"));
+        assert!(!placeholder_signature(b"a.b."));
     }
 
     #[test]
