@@ -307,7 +307,7 @@ fn report(
     let mut hit = Hit::new(
         p.rule(),
         span,
-        format!("{}; {}", capitalised(what), replacement(p, scan.system)),
+        format!("{}; {}", sentence(what), replacement(p, scan.system)),
     )
     .key(key)
     .prop("provider", p.key());
@@ -747,6 +747,54 @@ fn publishes_elsewhere(p: Provider, line: &str) -> bool {
             || (p == Provider::Crates && target == "crates-io");
         applies && !home_named
     })
+}
+
+/// The sentence a finding shows for `what`. `what` itself stays the
+/// fingerprint key, so findings already labelled keep their identity.
+fn sentence(what: &str) -> String {
+    let fixed = match what {
+        "configure-aws-credentials is given a static access key" => {
+            "The configure-aws-credentials action is given a static access key"
+        }
+        "azure/login is given a service principal secret" => {
+            "The azure/login action is given a service principal secret"
+        }
+        "azure/docker-login is given a registry password" => {
+            "The azure/docker-login action is given a registry password"
+        }
+        "npm publish with an automation token" => "Publishing to npm with an automation token",
+        "crates.io publish with an API token" => "Publishing to crates.io with an API token",
+        "`aws configure set aws_secret_access_key` stores a static key" => {
+            "The script stores a static AWS key with `aws configure set aws_secret_access_key`"
+        }
+        "`az login --service-principal` with a client secret" => {
+            "The script runs `az login` with a service principal's client secret"
+        }
+        "`gcloud auth activate-service-account --key-file` uses a service account key" => {
+            "The script logs in with a service account key file (`gcloud auth activate-service-account`)"
+        }
+        "`vault login` with a static token or AppRole" => {
+            "The script runs `vault login` with a static token or AppRole"
+        }
+        "`docker login` to a federation-capable registry with a stored password" => {
+            "The script runs `docker login` to a federation-capable registry with a stored password"
+        }
+        "`twine upload` with an API token" => "The script runs `twine upload` with an API token",
+        "`poetry config pypi-token.pypi` stores an API token" => {
+            "The script stores a PyPI API token with `poetry config pypi-token.pypi`"
+        }
+        _ => "",
+    };
+    if !fixed.is_empty() {
+        return fixed.to_string();
+    }
+    if what.starts_with('`') && what.contains("` hands the job") {
+        return format!("Variable {what}");
+    }
+    if what.starts_with("docker/login-action") {
+        return format!("The {what}");
+    }
+    capitalised(what)
 }
 
 /// `what` with its first letter upper-case, for the start of a message.

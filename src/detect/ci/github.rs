@@ -184,7 +184,8 @@ fn unknown_keys(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
         let n = unknown.len();
         unknown.truncate(5);
         scan.note(format!(
-            "{n} key(s) unknown to GitHub Actions ignored by the CI audit: {}{}",
+            "{} unknown to GitHub Actions ignored by the CI audit: {}{}",
+            count(n, "key", "keys"),
             unknown.join(", "),
             if n > 5 { ", …" } else { "" }
         ));
@@ -202,7 +203,7 @@ pub fn check(scan: &mut Scan, jobs: &[Job]) {
             if doc.str(v) == Some("inherit") {
                 let span = doc.span(v);
                 scan.hit(
-                    Hit::new("NHI431", span, format!("job `{}` passes every repository and organisation secret to the called workflow", job.name))
+                    Hit::new("NHI431", span, format!("Job `{}` passes every repository and organisation secret to the called workflow", job.name))
                         .key(format!("inherit:{}", job.name)),
                 );
             }
@@ -287,6 +288,17 @@ fn permissions(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
             .prop("jobs", jobs_n)
             .prop("jobs_not_federating", idle),
     );
+}
+
+/// An expression as the file spells it, cut at 60 characters (the cut is
+/// outside the quotes, so what is quoted is text of the file).
+fn shown_expr(expr: &str) -> String {
+    let cut: String = expr.chars().take(60).collect();
+    if cut.len() < expr.len() {
+        format!("`{cut}`…")
+    } else {
+        format!("`{cut}`")
+    }
 }
 
 /// `1 job`, `3 jobs`.
@@ -393,7 +405,7 @@ fn privileged_triggers(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
         let trigger_span = doc.span(event_node);
         // A deployment environment can require a reviewer before the job runs.
         let gated = doc.get(j, "environment").is_some();
-        let mut hit = Hit::new("NHI432", at, format!("job `{}` runs on `{event}` with secrets and checks out the pull request's code, so that code can read them{}", job.name, if gated { " (the job's environment may require approval first)" } else { "" }));
+        let mut hit = Hit::new("NHI432", at, format!("Job `{}` runs on `{event}` with secrets and checks out the pull request's code, so that code can read them{}", job.name, if gated { " (the job's environment may require approval first)" } else { "" }));
         if gated {
             hit = hit
                 .confidence(crate::finding::Confidence::Low)
@@ -428,8 +440,7 @@ fn expressions_everywhere(scan: &mut Scan, root: NodeId) {
                     n,
                     r.clone(),
                     "NHI423",
-                    "`toJSON(secrets)` serialises every secret of the repository into one value"
-                        .to_string(),
+                    format!("The expression {} serialises every secret of the repository into one value", shown_expr(expr)),
                 ));
             }
             if let Some(i) = lower.find("fromjson(secrets") {
@@ -437,7 +448,7 @@ fn expressions_everywhere(scan: &mut Scan, root: NodeId) {
                 if let Some(close) = after.find(')') {
                     let tail = &after[close + 1..];
                     if tail.starts_with('.') || tail.starts_with('[') {
-                        hits.push((n, r.clone(), "NHI422", format!("`{}` extracts a field from a JSON secret; the field is not registered for log masking", &after[..close + 1 + tail.find(['}', ' ', ')']).unwrap_or(tail.len()).min(40)])));
+                        hits.push((n, r.clone(), "NHI422", format!("The expression {} extracts a field from a JSON secret; the field is not registered for log masking", shown_expr(expr))));
                     }
                 }
             }

@@ -100,7 +100,7 @@ fn literal(scan: &mut Scan, value: NodeId, name: &str, rule: &'static str) {
             rule,
             span.clone(),
             format!(
-                "`{name}` is set to a literal credential: {}",
+                "The value of `{name}` is a literal credential: {}",
                 redact(&secret)
             ),
         )
@@ -149,7 +149,7 @@ pub fn check_registry_passwords(scan: &mut Scan) {
                     Hit::new(
                         "NHI411",
                         span.clone(),
-                        "`DOCKER_AUTH_CONFIG` holds literal registry credentials",
+                        "The value of `DOCKER_AUTH_CONFIG` holds literal registry credentials",
                     )
                     .key("DOCKER_AUTH_CONFIG")
                     .secret(span),
@@ -172,7 +172,7 @@ pub fn check_registry_passwords(scan: &mut Scan) {
                     "NHI411",
                     span.clone(),
                     format!(
-                        "a container registry password is hard-coded: {}",
+                        "A container registry password is hard-coded: {}",
                         redact(&secret)
                     ),
                 )

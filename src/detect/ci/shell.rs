@@ -215,7 +215,7 @@ fn script(
         {
             let use_span = scan.sub(node, off + first.start..off + first.end);
             scan.hit(
-                Hit::new("NHI420", at, format!("`set -x` traces every command, and a later line expands the secret `{}` into the trace", short(name)))
+                Hit::new("NHI420", at, format!("Tracing with `set -x` logs every command, and a later line expands the secret `{}` into the trace", short(name)))
                     .key(format!("xtrace:{}", short(name)))
                     .related(use_span, "secret expanded while tracing is on"),
             );
@@ -245,7 +245,7 @@ fn script(
                             Hit::new(
                                 rule,
                                 span,
-                                format!("the secret `{}` is written to `{f}`", short(name)),
+                                format!("The secret `{}` is written to `{f}`", short(name)),
                             )
                             .key(format!("{f}:{}", short(name)))
                             .prop("target", f),
@@ -265,7 +265,7 @@ fn script(
                         Hit::new(
                             "NHI420",
                             span,
-                            format!("`{cmd}` prints the secret `{}` to the job log", short(name)),
+                            format!("Command `{cmd}` prints the secret `{}` to the job log", short(name)),
                         )
                         .key(format!("print:{}", short(name))),
                     );
@@ -279,7 +279,7 @@ fn script(
                         Hit::new(
                             "NHI420",
                             span,
-                            format!("`cat` prints the credential file `{f}` to the job log"),
+                            format!("Command `cat` prints the credential file `{f}` to the job log"),
                         )
                         .key(format!("cat:{f}")),
                     );
@@ -298,7 +298,7 @@ fn script(
             {
                 if let Some((r, name)) = refs.first() {
                     let span = scan.sub(node, off + r.start..off + r.end);
-                    scan.hit(Hit::new("NHI421", span, format!("`##vso[task.setvariable]` re-publishes the secret `{}` as a variable that is not marked `issecret=true`", short(name))).key(format!("setvariable:{}", short(name))));
+                    scan.hit(Hit::new("NHI421", span, format!("The agent command `##vso[task.setvariable` re-publishes the secret `{}` as a variable that is not marked `issecret=true`", short(name))).key(format!("setvariable:{}", short(name))));
                 }
             }
         }
@@ -353,7 +353,7 @@ fn interpolation(
             "a credential input"
         };
         scan.hit(
-            Hit::new("NHI430", span, format!("`${{{{ {expr} }}}}` pastes {what} into the script text; pass it through `env:` and use the shell variable"))
+            Hit::new("NHI430", span, format!("The expression `{}` pastes {what} into the script text; pass it through `env:` and use the shell variable", &line[r.clone()]))
                 .key(format!("interp:{expr}")),
         );
     }
@@ -407,7 +407,7 @@ fn artifacts(scan: &mut Scan, job: &Job, written: &[Written]) {
                                 "NHI421",
                                 span,
                                 format!(
-                                    "the artifact uploads `{}`, which a script wrote a secret into",
+                                    "The artifact uploads `{}`, which a script wrote a secret into",
                                     w.file
                                 ),
                             )
