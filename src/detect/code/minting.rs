@@ -76,6 +76,8 @@ struct Site {
     literal: Option<usize>,
     /// The assertion helper the lifetime is passed to.
     helper: Option<usize>,
+    /// The lifetime is the default of the assertion helper defined here.
+    default_of: Option<usize>,
 }
 
 impl Site {
@@ -131,6 +133,7 @@ fn sites(c: &Code) -> Vec<Site> {
                     mode,
                     literal,
                     helper: None,
+                    default_of: None,
                 });
                 continue;
             }
@@ -147,6 +150,7 @@ fn sites(c: &Code) -> Vec<Site> {
                     mode,
                     literal: None,
                     helper: None,
+                    default_of: None,
                 });
                 continue;
             }
@@ -158,6 +162,7 @@ fn sites(c: &Code) -> Vec<Site> {
                     mode,
                     literal: None,
                     helper: None,
+                    default_of: None,
                 });
                 continue;
             }
@@ -174,6 +179,7 @@ fn sites(c: &Code) -> Vec<Site> {
                     mode,
                     literal: None,
                     helper: None,
+                    default_of: None,
                 });
                 continue;
             }
@@ -191,6 +197,7 @@ fn sites(c: &Code) -> Vec<Site> {
                     mode: Mode::Absolute,
                     literal: None,
                     helper: None,
+                    default_of: None,
                 });
             }
             continue;
@@ -212,9 +219,49 @@ fn sites(c: &Code) -> Vec<Site> {
                             mode: Mode::Relative,
                             literal: None,
                             helper: Some(i),
+                            default_of: None,
                         });
                     }
                 }
+            }
+        }
+        // `def create_normal_assertion(…, expires_in=600)`: a helper's default.
+        if c.is_ident(i) && c.is(i + 1, "(") && assertion_named(t) && defines(c, i) {
+            for (k, v) in c.kwarg_entries(&c.args(i + 1)) {
+                let name = c.str_value(k).unwrap_or(c.text(k));
+                if lifetime_param(name) {
+                    out.push(Site {
+                        key: k,
+                        value: v,
+                        mode: Mode::Relative,
+                        literal: None,
+                        helper: None,
+                        default_of: Some(i),
+                    });
+                }
+            }
+        }
+        // `kwargs.pop("expires_in", 3600)`, `options.get("ttl", 600)`: a
+        // default inside a helper (judged by the function it is in).
+        if c.is_ident(i)
+            && matches!(t, "pop" | "get" | "getOrDefault" | "fetch")
+            && c.is(i + 1, "(")
+            && i > 0
+            && c.is(i - 1, ".")
+        {
+            let args = c.args(i + 1);
+            if args.len() == 2
+                && args[0].len() == 1
+                && c.str_value(args[0].start).is_some_and(lifetime_param)
+            {
+                out.push(Site {
+                    key: args[0].start,
+                    value: args[1].clone(),
+                    mode: Mode::Relative,
+                    literal: None,
+                    helper: None,
+                    default_of: None,
+                });
             }
         }
         if let Some(mode) = setter(t) {
@@ -228,6 +275,7 @@ fn sites(c: &Code) -> Vec<Site> {
                         mode,
                         literal: None,
                         helper: None,
+                        default_of: None,
                     });
                 }
             }
@@ -280,7 +328,9 @@ const OTHER_TYPES: [&str; 5] = [
 /// `createAssertion`, `makeJwtAssertion`), not a test assertion helper.
 fn assertion_named(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    n.contains("assertion") && !n.starts_with("assert") && !n.contains("assertions")
+    n.contains("assertion")
+        && (n.starts_with("assertion") || !n.starts_with("assert"))
+        && !n.ends_with("assertions")
 }
 
 /// Keyword or option names that hold an assertion helper's lifetime.
@@ -299,8 +349,17 @@ fn defines(c: &Code, i: usize) -> bool {
 
 /// Why the expiry at `s` belongs to a client assertion, if it does.
 fn context(c: &Code, s: &Site, scope: &Span) -> Option<String> {
-    if let Some(h) = s.helper {
+    // A lifetime given to an assertion helper, or an expiry among the
+    // arguments of one (authlib `AssertionSession(…, expires_at=…)`).
+    let callee = s
+        .literal
+        .filter(|&o| c.is(o, "(") && o > 0 && assertion_named(c.text(o - 1)))
+        .map(|o| o - 1);
+    if let Some(h) = s.helper.or(callee) {
         return Some(format!("passed to `{}`", c.text(h)));
+    }
+    if let Some(h) = s.default_of {
+        return Some(format!("the default of `{}`", c.text(h)));
     }
     let claims = Claims::gather(c, s.claims_literal(c), scope);
     if claims.not_an_assertion() || other_type(c, scope) || serves_tokens(c, scope) {
