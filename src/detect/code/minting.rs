@@ -417,11 +417,27 @@ fn other_type(c: &Code, scope: &Span) -> bool {
 
 /// Explicit lifetimes over the limit (NHI210).
 pub fn check(c: &Code, max: u64, hits: &mut Vec<Hit>) {
-    for s in sites(c) {
+    let all = sites(c);
+    // Lifetimes that are an assertion helper's default: uses of that default
+    // elsewhere in the file (`now + expires_in`, `expires_in=e`) are the same
+    // problem, reported once at the default.
+    let defaults: Vec<f64> = all
+        .iter()
+        .filter(|s| s.default_of.is_some())
+        .filter_map(|s| lifetime::seconds(c, &s.value, s.mode))
+        .collect();
+    for s in all {
         let Some(secs) = lifetime::seconds(c, &s.value, s.mode) else {
             continue;
         };
         if secs <= max as f64 {
+            continue;
+        }
+        let literal = s
+            .value
+            .clone()
+            .any(|i| matches!(c.kind(i), Some(Kind::Num) | Some(Kind::Str)));
+        if s.default_of.is_none() && !literal && defaults.contains(&secs) {
             continue;
         }
         // A map of expiries by token type (`map[TokenType]time.Time{…}`) is a store.
