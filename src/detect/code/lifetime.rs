@@ -343,6 +343,12 @@ fn unit_term(c: &Code, i: usize, end: usize) -> Option<(f64, usize)> {
                     .and(number(c.text(i - 2)))
                 {
                     n = v;
+                    // `365 * 24 * time.Hour`: every literal factor before it.
+                    let mut k = i - 2;
+                    while k >= 2 && c.is(k - 1, "*") && c.kind(k - 2) == Some(Kind::Num) {
+                        n *= number(c.text(k - 2)).unwrap_or(1.0);
+                        k -= 2;
+                    }
                 } else if c.is(i - 2, ")") {
                     let open = c.close(i - 2);
                     if let Some(v) = arith(c, &(open + 1..i - 2)) {
@@ -498,6 +504,12 @@ mod tests {
             ("strtotime('+1 hour')", Php, Absolute, 3600.0),
             ("time.Now().Add(-time.Hour)", Go, Absolute, -3600.0),
             ("time.Now().Add(-2 * time.Hour)", Go, Absolute, -7200.0),
+            (
+                "time.Now().Add(365 * 24 * time.Hour)",
+                Go,
+                Absolute,
+                31_536_000.0,
+            ),
             (
                 "datetime.utcnow() - timedelta(hours=1)",
                 Python,
