@@ -8,9 +8,7 @@ use common::*;
 fn check(messages: &[(String, String)]) {
     let bad: Vec<_> = messages
         .iter()
-        .filter(|(_, m)| {
-            !m.chars().next().is_some_and(char::is_uppercase) || m.contains("(s)")
-        })
+        .filter(|(_, m)| !m.chars().next().is_some_and(char::is_uppercase) || m.contains("(s)"))
         .collect();
     assert!(
         bad.is_empty(),
@@ -64,6 +62,10 @@ fn every_audit_message_over_the_fixtures_starts_with_a_capital() {
     args.extend(files.iter().map(String::as_str));
     let r = run_in(&dir, &args);
     let all = messages(&json(&r.stdout));
-    assert!(all.iter().any(|(id, _)| id.starts_with("NHI5")), "{}", r.stderr);
+    assert!(
+        all.iter().any(|(id, _)| id.starts_with("NHI5")),
+        "{}",
+        r.stderr
+    );
     check(&all);
 }

@@ -785,7 +785,11 @@ mod tests {
         let f = scan(&format!("client_assertion: {t}"));
         let one = only(&f);
         assert_eq!(one.rule_id, "NHI206");
-        assert!(one.message.contains("placeholder signature"), "{}", one.message);
+        assert!(
+            one.message.contains("placeholder signature"),
+            "{}",
+            one.message
+        );
         assert!(placeholder_signature(b"a.b.xxx"));
         assert!(!placeholder_signature(b"a.b.ZmFrZS1zaWduYXR1cmU"));
         assert!(!placeholder_signature(b"a.b."));

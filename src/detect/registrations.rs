@@ -196,9 +196,11 @@ impl ClientRegistrations {
 fn models_methods(item: &Item, n: u32, line: &[u8]) -> bool {
     let path = item.path().to_ascii_lowercase();
     let name = item.file_name().to_ascii_lowercase();
-    let code = [".java", ".kt", ".go", ".js", ".mjs", ".cjs", ".ts", ".py", ".rb", ".cs"]
-        .iter()
-        .any(|e| name.ends_with(e));
+    let code = [
+        ".java", ".kt", ".go", ".js", ".mjs", ".cjs", ".ts", ".py", ".rb", ".cs",
+    ]
+    .iter()
+    .any(|e| name.ends_with(e));
     let find = |hay: &[u8], needle: &[u8]| memchr::memmem::find(hay, needle).is_some();
     // Spring Security's own sources; recorded HTTP interactions; API specs.
     if path.contains("org/springframework/security/")
@@ -251,9 +253,14 @@ fn models_methods(item: &Item, n: u32, line: &[u8]) -> bool {
         || name.contains(".test.")
         || name.contains(".spec.");
     test && (name.ends_with("_test.go")
-        || [&b"OAuth2Client("[..], b"OAuth2Session(", b"AsyncOAuth2Client(", b"AssertionSession("]
-            .iter()
-            .any(|p| find(line, p)))
+        || [
+            &b"OAuth2Client("[..],
+            b"OAuth2Session(",
+            b"AsyncOAuth2Client(",
+            b"AssertionSession(",
+        ]
+        .iter()
+        .any(|p| find(line, p)))
 }
 
 /// Test source sets (Maven/Gradle `src/test/`) register clients for tests, not deployments.

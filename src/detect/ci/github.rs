@@ -347,6 +347,51 @@ const PR_HEAD: &[&str] = &[
     "gh pr checkout",
 ];
 
+/// Whether anything after the checkout can run the pull request's code: a
+/// later action (a local `./` one certainly; others may build what they find)
+/// or a script command other than `gh`/`git`/shell control flow. A job that
+/// checks out the pull request only to approve or label it with `gh` runs
+/// none of it.
+fn runs_checked_out_code(scan: &Scan, later: &[Step], rest: &str) -> bool {
+    const INERT: &[&str] = &[
+        "gh", "git", "echo", "printf", "if", "then", "else", "elif", "fi", "[", "[[", "test",
+        "exit", "true", "false", "export", "set", "cd", "}", "{",
+    ];
+    const INERT_ACTIONS: &[&str] = &[
+        "actions/github-script",
+        "actions/labeler",
+        "peter-evans/create-or-update-comment",
+        "dependabot/fetch-metadata",
+    ];
+    let script_runs = |text: &str| {
+        super::shell::logical_lines(text)
+            .into_iter()
+            .any(|(_, line)| {
+                let t = line.trim();
+                !t.is_empty()
+                    && !t.starts_with('#')
+                    && super::shell::segments(line).iter().any(|seg| {
+                        let cmd = super::shell::command(&line[seg.range.clone()]);
+                        !cmd.is_empty() && !INERT.contains(&cmd)
+                    })
+            })
+    };
+    if script_runs(rest) {
+        return true;
+    }
+    later.iter().any(|st| {
+        let action = st.uses.as_ref().is_some_and(|(u, _)| {
+            let u = u.to_ascii_lowercase();
+            !INERT_ACTIONS.iter().any(|a| u.starts_with(a))
+        });
+        action
+            || st
+                .scripts
+                .iter()
+                .any(|&n| scan.doc.str(n).is_some_and(script_runs))
+    })
+}
+
 /// NHI432: a `pull_request_target`/`workflow_run` job that has secrets and
 /// checks out the pull request's code.
 fn privileged_triggers(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
@@ -376,7 +421,8 @@ fn privileged_triggers(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
             continue;
         };
         let mut checkout = None;
-        for step in &job.steps {
+        let mut after = None;
+        for (k, step) in job.steps.iter().enumerate() {
             let is_checkout = step
                 .uses
                 .as_ref()
@@ -394,6 +440,13 @@ fn privileged_triggers(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
                 let Some(s) = doc.str(n) else { continue };
                 if let Some((i, m)) = PR_HEAD.iter().find_map(|m| s.find(m).map(|i| (i, m))) {
                     checkout = Some(scan.sub(n, i..i + m.len()));
+                    // What runs after it: the rest of this script, then later steps.
+                    let rest = if is_checkout {
+                        ""
+                    } else {
+                        s[i..].split_once('\n').map_or("", |r| r.1)
+                    };
+                    after = Some((k, rest.to_string()));
                     break;
                 }
             }
@@ -402,6 +455,11 @@ fn privileged_triggers(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
             }
         }
         let Some(at) = checkout else { continue };
+        if let Some((k, rest)) = &after {
+            if !runs_checked_out_code(scan, &job.steps[k + 1..], rest) {
+                continue;
+            }
+        }
         let trigger_span = doc.span(event_node);
         // A deployment environment can require a reviewer before the job runs.
         let gated = doc.get(j, "environment").is_some();

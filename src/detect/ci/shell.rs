@@ -39,12 +39,12 @@ pub fn logical_lines(s: &str) -> Vec<(usize, &str)> {
 
 /// One simple command of a line: its span in the line and whether its
 /// output is piped into the next command.
-struct Segment {
-    range: Range<usize>,
+pub(super) struct Segment {
+    pub range: Range<usize>,
     piped: bool,
 }
 
-fn segments(line: &str) -> Vec<Segment> {
+pub(super) fn segments(line: &str) -> Vec<Segment> {
     let b = line.as_bytes();
     let mut out = Vec::new();
     let (mut single, mut double) = (false, false);
@@ -83,7 +83,7 @@ fn segments(line: &str) -> Vec<Segment> {
 }
 
 /// The command word of a segment, skipping `VAR=x` prefixes and `sudo`.
-fn command(seg: &str) -> &str {
+pub(super) fn command(seg: &str) -> &str {
     for w in seg.split_whitespace() {
         if w == "sudo" || (w.contains('=') && !w.starts_with('-') && !w.starts_with('"')) {
             continue;
@@ -265,7 +265,10 @@ fn script(
                         Hit::new(
                             "NHI420",
                             span,
-                            format!("Command `{cmd}` prints the secret `{}` to the job log", short(name)),
+                            format!(
+                                "Command `{cmd}` prints the secret `{}` to the job log",
+                                short(name)
+                            ),
                         )
                         .key(format!("print:{}", short(name))),
                     );
@@ -279,7 +282,9 @@ fn script(
                         Hit::new(
                             "NHI420",
                             span,
-                            format!("Command `cat` prints the credential file `{f}` to the job log"),
+                            format!(
+                                "Command `cat` prints the credential file `{f}` to the job log"
+                            ),
                         )
                         .key(format!("cat:{f}")),
                     );

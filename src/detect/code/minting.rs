@@ -338,7 +338,13 @@ fn lifetime_param(name: &str) -> bool {
     let n = name.to_ascii_lowercase().replace('_', "");
     matches!(
         n.as_str(),
-        "lifetime" | "lifetimeseconds" | "ttl" | "expiresin" | "validity" | "validfor" | "expiresafter"
+        "lifetime"
+            | "lifetimeseconds"
+            | "ttl"
+            | "expiresin"
+            | "validity"
+            | "validfor"
+            | "expiresafter"
     )
 }
 
@@ -409,9 +415,11 @@ fn serves_tokens(c: &Code, scope: &Span) -> bool {
 /// A string naming another token type (`typ: 'dpop+jwt'`) in `scope`.
 fn other_type(c: &Code, scope: &Span) -> bool {
     scope.clone().any(|i| {
-        c.str_value(i)
-            .filter(|v| v.len() < 100)
-            .is_some_and(|v| OTHER_TYPES.iter().any(|t| v.to_ascii_lowercase().contains(t)))
+        c.str_value(i).filter(|v| v.len() < 100).is_some_and(|v| {
+            OTHER_TYPES
+                .iter()
+                .any(|t| v.to_ascii_lowercase().contains(t))
+        })
     })
 }
 

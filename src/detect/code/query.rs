@@ -508,16 +508,23 @@ mod tests {
 
     #[test]
     fn inner_scope_and_name() {
-        let src = "describe('x', () => { function mint(a) { const e = 1; } it('y', () => { g(); }); });";
+        let src =
+            "describe('x', () => { function mint(a) { const e = 1; } it('y', () => { g(); }); });";
         let c = Code::new(src, Lang::JavaScript);
         let e = c.find_all(&["e", "="])[0];
         let s = c.inner_fn_scope(e);
         assert_eq!(c.fn_name(&s), Some("mint"));
         assert!(c.fn_scope(e).start < s.start);
-        let go = Code::new("func (c *C) build(id string) (string, error) { x := 1 }", Lang::Go);
+        let go = Code::new(
+            "func (c *C) build(id string) (string, error) { x := 1 }",
+            Lang::Go,
+        );
         let x = go.find_all(&["x"])[0];
         assert_eq!(go.fn_name(&go.inner_fn_scope(x)), Some("build"));
-        let py = Code::new("class A:\n    def make_assertion(self):\n        x = 1\n", Lang::Python);
+        let py = Code::new(
+            "class A:\n    def make_assertion(self):\n        x = 1\n",
+            Lang::Python,
+        );
         let x = py.find_all(&["x"])[0];
         assert_eq!(py.fn_name(&py.inner_fn_scope(x)), Some("make_assertion"));
     }

@@ -91,7 +91,9 @@ pub fn detect(item: &Item, ctx: &Context, out: &mut Sink) {
         .property("client_id", id)
         .property(
             "client_authenticator_type",
-            f.authenticator.clone().unwrap_or_else(|| "client-secret".into()),
+            f.authenticator
+                .clone()
+                .unwrap_or_else(|| "client-secret".into()),
         )
         .property("authenticator_defaulted", f.authenticator.is_none())
         .property("service_account", f.service_account)
@@ -108,7 +110,10 @@ fn visit(v: &Value, flagged: &mut Vec<Flagged>) {
                 // (or marked confidential) uses the default, client-secret.
                 None if m.get("clientId").is_some_and(Value::is_string)
                     && CLIENT_KEYS.iter().any(|k| m.contains_key(*k))
-                    && (m.get("secret").and_then(Value::as_str).is_some_and(|s| !s.is_empty())
+                    && (m
+                        .get("secret")
+                        .and_then(Value::as_str)
+                        .is_some_and(|s| !s.is_empty())
                         || m.get("publicClient").and_then(Value::as_bool) == Some(false)) =>
                 {
                     Some(None)
