@@ -101,6 +101,17 @@ impl Claims {
             };
             self.add(c, key, v);
         }
+        // C# collection initializers: `{ { "iss", id }, { "sub", id } }`.
+        for a in c.args(open) {
+            if let Some(o) = c.literal_open(&a).filter(|&o| c.is(o, "{") && o == a.start) {
+                let pair = c.args(o);
+                if pair.len() == 2 && pair[0].len() == 1 {
+                    if let Some(k) = c.str_value(pair[0].start) {
+                        self.add(c, k, pair[1].clone());
+                    }
+                }
+            }
+        }
     }
 
     fn add(&mut self, c: &Code, key: &str, v: Span) {

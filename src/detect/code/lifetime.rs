@@ -97,9 +97,11 @@ fn eval(c: &Code, span: &Span, mode: Mode, depth: u8) -> Option<f64> {
             && (c.is(i - 1, ".") || c.is(i - 1, "::"))
             && c.is_ident(i - 2)
             && is_constant(c.text(i));
+        // `span.TotalSeconds` (C#): the span's own value.
+        let total = c.is(i + 1, ".") && matches!(c.text(i + 2), "TotalSeconds" | "TotalMinutes");
         if !c.is_ident(i)
             || c.is(i + 1, "(")
-            || c.is(i + 1, ".")
+            || (c.is(i + 1, ".") && !total)
             || (!member_const && i > 0 && (c.is(i - 1, ".") || c.is(i - 1, "->")))
         {
             continue;

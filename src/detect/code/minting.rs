@@ -137,6 +137,23 @@ fn sites(c: &Code) -> Vec<Site> {
                 });
                 continue;
             }
+            // C# collection initializer pairs: `new JwtPayload { { "exp", v }, … }`.
+            if abs
+                && c.kind(i) == Some(Kind::Str)
+                && c.is(i.wrapping_sub(1), "{")
+                && c.is(i + 1, ",")
+            {
+                let inner = i - 1;
+                out.push(Site {
+                    key: i,
+                    value: i + 2..c.close(inner),
+                    mode,
+                    literal: enclosing_open(c, inner),
+                    helper: None,
+                    default_of: None,
+                });
+                continue;
+            }
             // `claims.ExpiresAt = v`, `payload.exp = v` (not `==`).
             if abs
                 && c.is_ident(i)
@@ -206,6 +223,19 @@ fn sites(c: &Code) -> Vec<Site> {
         // `createAssertion({ ttl: 7200 })`: an assertion helper's lifetime.
         if c.is_ident(i) && c.is(i + 1, "(") && assertion_named(t) && !defines(c, i) {
             for a in c.args(i + 1) {
+                // A duration passed by position: `SignedJWTProfileAssertion(id, aud, time.Hour, signer)`.
+                if c.kwarg_entries(std::slice::from_ref(&a)).is_empty()
+                    && a.clone().any(|k| duration_word(c, k))
+                {
+                    out.push(Site {
+                        key: a.start,
+                        value: a.clone(),
+                        mode: Mode::Relative,
+                        literal: None,
+                        helper: Some(i),
+                        default_of: None,
+                    });
+                }
                 let mut entries: Vec<(usize, Span)> = c.kwarg_entries(std::slice::from_ref(&a));
                 if let Some(o) = c.literal_open(&a).filter(|&o| c.is(o, "{")) {
                     entries.extend(c.entries(o));
@@ -346,6 +376,18 @@ fn lifetime_param(name: &str) -> bool {
             | "validfor"
             | "expiresafter"
     )
+}
+
+/// A token that builds a duration: Go `time.Hour`, `timedelta`, `Duration`,
+/// `ofMinutes`, `FromHours`.
+fn duration_word(c: &Code, k: usize) -> bool {
+    let t = c.text(k);
+    (t == "time" && c.is(k + 1, ".") && matches!(c.text(k + 2), "Hour" | "Minute" | "Second"))
+        || matches!(t, "timedelta" | "Duration" | "TimeSpan")
+        || (t.starts_with("of") || t.starts_with("From"))
+            && ["Seconds", "Minutes", "Hours", "Days"]
+                .iter()
+                .any(|u| t.ends_with(u))
 }
 
 /// `def name(`, `function name(`, `fn name(`, `func name(`: a definition, not a call.
