@@ -584,6 +584,11 @@ mod tests {
 
     const RS: &str = r#"{"alg":"RS256","kid":"key-1"}"#;
 
+    /// An RS256 token with these claims and a made-up signature.
+    fn signed(claims: &str) -> String {
+        encode(RS, claims, "c2ln")
+    }
+
     fn assertion(lifetime: i64, jti: bool) -> String {
         let jti = if jti { r#","jti":"4f1c""# } else { "" };
         let claims = format!(
@@ -663,10 +668,8 @@ mod tests {
 
     #[test]
     fn id_token_in_docs_is_info_and_hides_the_subject() {
-        let t = encode(
-            RS,
+        let t = signed(
             r#"{"iss":"https://accounts.example.com","sub":"jane@example.com","aud":"my-app","nonce":"n","iat":1,"exp":3601}"#,
-            "c2ln",
         );
         let f = scan(&format!("Paste this ID token: `{t}`"));
         assert_eq!(ids(&f), ["NHI206"]);
@@ -701,10 +704,8 @@ mod tests {
     #[test]
     fn expired_assertion_says_when_and_rates_lower() {
         // Issued 2019-01-01 for a day; judged in 2023.
-        let t = encode(
-            RS,
+        let t = signed(
             r#"{"iss":"svc","sub":"svc","aud":"https://idp.example/token","iat":1546300800,"exp":1546387200,"jti":"x"}"#,
-            "c2ln",
         );
         let f = scan(&format!("client_assertion={t}"));
         let old = only(&f);
@@ -730,10 +731,8 @@ mod tests {
 
     #[test]
     fn exp_before_iat_is_said_so() {
-        let t = encode(
-            RS,
+        let t = signed(
             r#"{"iss":"svc","sub":"svc","aud":"https://idp.example/token","iat":1700000000,"exp":1668377600,"jti":"x"}"#,
-            "c2ln",
         );
         let f = scan(&format!("client_assertion={t}"));
         let m = &only(&f).message;

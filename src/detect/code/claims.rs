@@ -210,20 +210,7 @@ impl Claims {
 
 /// The opener of the argument list that holds the literal opened at `open`.
 fn enclosing_call(c: &Code, open: usize) -> Option<usize> {
-    let mut j = open;
-    let mut depth = 0usize;
-    while j > 0 {
-        j -= 1;
-        if c.is(j, ")") || c.is(j, "]") || c.is(j, "}") {
-            depth += 1;
-        } else if c.is_open(j) {
-            if depth == 0 {
-                return c.is(j, "(").then_some(j);
-            }
-            depth -= 1;
-        }
-    }
-    None
+    c.enclosing_open(open).filter(|&j| c.is(j, "("))
 }
 
 /// A token-endpoint URL string or a variable named for one (`token_url`,

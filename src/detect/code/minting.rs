@@ -43,7 +43,7 @@ fn relative_ok(c: &Code, i: usize) -> bool {
     if c.lang != Lang::Python {
         return true;
     }
-    let Some(open) = enclosing_open(c, i) else {
+    let Some(open) = c.enclosing_open(i) else {
         return false;
     };
     if !c.is(open, "(") || open == 0 {
@@ -81,6 +81,18 @@ struct Site {
 }
 
 impl Site {
+    /// An expiry at `key` with value `value` outside a claims literal.
+    fn at(key: usize, value: Span, mode: Mode) -> Site {
+        Site {
+            key,
+            value,
+            mode,
+            literal: None,
+            helper: None,
+            default_of: None,
+        }
+    }
+
     /// The claims literal: the one the expiry sits in, or the one assigned
     /// to the object an expiry is set on (`payload = {…}` … `payload["exp"] = v`).
     fn claims_literal(&self, c: &Code) -> Option<usize> {
@@ -126,14 +138,10 @@ fn sites(c: &Code) -> Vec<Site> {
             if entry && !(c.lang == Lang::Python && c.is(sep, ":") && c.kind(i) != Some(Kind::Str))
             {
                 let v = sep + 1;
-                let literal = enclosing_open(c, i);
+                let literal = c.enclosing_open(i);
                 out.push(Site {
-                    key: i,
-                    value: v..c.expr_end(v),
-                    mode,
                     literal,
-                    helper: None,
-                    default_of: None,
+                    ..Site::at(i, v..c.expr_end(v), mode)
                 });
                 continue;
             }
@@ -145,12 +153,8 @@ fn sites(c: &Code) -> Vec<Site> {
             {
                 let inner = i - 1;
                 out.push(Site {
-                    key: i,
-                    value: i + 2..c.close(inner),
-                    mode,
-                    literal: enclosing_open(c, inner),
-                    helper: None,
-                    default_of: None,
+                    literal: c.enclosing_open(inner),
+                    ..Site::at(i, i + 2..c.close(inner), mode)
                 });
                 continue;
             }
@@ -161,26 +165,12 @@ fn sites(c: &Code) -> Vec<Site> {
                 && (c.is(i - 1, ".") || c.is(i - 1, "->"))
                 && c.is(i + 1, "=")
             {
-                out.push(Site {
-                    key: i,
-                    value: i + 2..c.expr_end(i + 2),
-                    mode,
-                    literal: None,
-                    helper: None,
-                    default_of: None,
-                });
+                out.push(Site::at(i, i + 2..c.expr_end(i + 2), mode));
                 continue;
             }
             // `claims["exp"] = v`, `$payload['exp'] = v`, `payload[:exp] = v`.
             if abs && c.is(i.wrapping_sub(1), "[") && c.is(i + 1, "]") && c.is(i + 2, "=") {
-                out.push(Site {
-                    key: i,
-                    value: i + 3..c.expr_end(i + 3),
-                    mode,
-                    literal: None,
-                    helper: None,
-                    default_of: None,
-                });
+                out.push(Site::at(i, i + 3..c.expr_end(i + 3), mode));
                 continue;
             }
             if c.lang == Lang::Ruby
@@ -190,14 +180,7 @@ fn sites(c: &Code) -> Vec<Site> {
                 && c.is(i + 1, "]")
                 && c.is(i + 2, "=")
             {
-                out.push(Site {
-                    key: i,
-                    value: i + 3..c.expr_end(i + 3),
-                    mode,
-                    literal: None,
-                    helper: None,
-                    default_of: None,
-                });
+                out.push(Site::at(i, i + 3..c.expr_end(i + 3), mode));
                 continue;
             }
         }
@@ -208,14 +191,7 @@ fn sites(c: &Code) -> Vec<Site> {
         {
             let args = c.args(i + 1);
             if args.len() == 2 && args[0].len() == 1 && c.str_value(args[0].start) == Some("exp") {
-                out.push(Site {
-                    key: args[0].start,
-                    value: args[1].clone(),
-                    mode: Mode::Absolute,
-                    literal: None,
-                    helper: None,
-                    default_of: None,
-                });
+                out.push(Site::at(args[0].start, args[1].clone(), Mode::Absolute));
             }
             continue;
         }
@@ -228,12 +204,8 @@ fn sites(c: &Code) -> Vec<Site> {
                     && a.clone().any(|k| duration_word(c, k))
                 {
                     out.push(Site {
-                        key: a.start,
-                        value: a.clone(),
-                        mode: Mode::Relative,
-                        literal: None,
                         helper: Some(i),
-                        default_of: None,
+                        ..Site::at(a.start, a.clone(), Mode::Relative)
                     });
                 }
                 let mut entries: Vec<(usize, Span)> = c.kwarg_entries(std::slice::from_ref(&a));
@@ -244,12 +216,8 @@ fn sites(c: &Code) -> Vec<Site> {
                     let name = c.str_value(k).unwrap_or(c.text(k));
                     if lifetime_param(name) {
                         out.push(Site {
-                            key: k,
-                            value: v,
-                            mode: Mode::Relative,
-                            literal: None,
                             helper: Some(i),
-                            default_of: None,
+                            ..Site::at(k, v, Mode::Relative)
                         });
                     }
                 }
@@ -261,12 +229,8 @@ fn sites(c: &Code) -> Vec<Site> {
                 let name = c.str_value(k).unwrap_or(c.text(k));
                 if lifetime_param(name) {
                     out.push(Site {
-                        key: k,
-                        value: v,
-                        mode: Mode::Relative,
-                        literal: None,
-                        helper: None,
                         default_of: Some(i),
+                        ..Site::at(k, v, Mode::Relative)
                     });
                 }
             }
@@ -284,14 +248,7 @@ fn sites(c: &Code) -> Vec<Site> {
                 && args[0].len() == 1
                 && c.str_value(args[0].start).is_some_and(lifetime_param)
             {
-                out.push(Site {
-                    key: args[0].start,
-                    value: args[1].clone(),
-                    mode: Mode::Relative,
-                    literal: None,
-                    helper: None,
-                    default_of: None,
-                });
+                out.push(Site::at(args[0].start, args[1].clone(), Mode::Relative));
             }
         }
         if let Some(mode) = setter(t) {
@@ -299,37 +256,12 @@ fn sites(c: &Code) -> Vec<Site> {
             {
                 let args = c.args(i + 1);
                 if args.len() == 1 {
-                    out.push(Site {
-                        key: i,
-                        value: args[0].clone(),
-                        mode,
-                        literal: None,
-                        helper: None,
-                        default_of: None,
-                    });
+                    out.push(Site::at(i, args[0].clone(), mode));
                 }
             }
         }
     }
     out
-}
-
-/// The innermost bracket opener containing token `i`.
-fn enclosing_open(c: &Code, i: usize) -> Option<usize> {
-    let mut j = i;
-    let mut depth = 0usize;
-    while j > 0 {
-        j -= 1;
-        if c.is(j, ")") || c.is(j, "]") || c.is(j, "}") {
-            depth += 1;
-        } else if c.is_open(j) {
-            if depth == 0 {
-                return Some(j);
-            }
-            depth -= 1;
-        }
-    }
-    None
 }
 
 /// Words that put a function in a client-assertion context (normalised:

@@ -330,6 +330,21 @@ impl<'a> Code<'a> {
     /// The outermost enclosing `{ … }` whose header has parentheses (a
     /// function, method or lambda body), or the whole file.
     fn brace_scope(&self, i: usize) -> Span {
+        self.fn_braces(i, false)
+    }
+
+    /// The innermost function, method or lambda enclosing token `i` (the
+    /// whole file at top level): evidence about one token must come from the
+    /// code that builds it, not from a long test body around it.
+    pub fn inner_fn_scope(&self, i: usize) -> Span {
+        if matches!(self.lang, Lang::Python | Lang::Ruby) {
+            return self.indent_scope(i);
+        }
+        self.fn_braces(i, true)
+    }
+
+    /// The innermost or outermost function body enclosing token `i`.
+    fn fn_braces(&self, i: usize, innermost: bool) -> Span {
         let mut best = 0..self.len();
         let mut j = i.min(self.len());
         let mut depth = 0usize;
@@ -344,36 +359,31 @@ impl<'a> Code<'a> {
                 }
                 if self.header_has_parens(j) {
                     best = j..self.close(j) + 1;
+                    if innermost {
+                        break;
+                    }
                 }
             }
         }
         best
     }
 
-    /// The innermost function, method or lambda enclosing token `i` (the
-    /// whole file at top level): evidence about one token must come from the
-    /// code that builds it, not from a long test body around it.
-    pub fn inner_fn_scope(&self, i: usize) -> Span {
-        if matches!(self.lang, Lang::Python | Lang::Ruby) {
-            return self.indent_scope(i);
-        }
-        let mut j = i.min(self.len());
+    /// The innermost bracket opener containing token `i`.
+    pub fn enclosing_open(&self, i: usize) -> Option<usize> {
+        let mut j = i;
         let mut depth = 0usize;
         while j > 0 {
             j -= 1;
-            if self.is(j, "}") {
+            if self.is(j, ")") || self.is(j, "]") || self.is(j, "}") {
                 depth += 1;
-            } else if self.is(j, "{") {
-                if depth > 0 {
-                    depth -= 1;
-                    continue;
+            } else if self.is_open(j) {
+                if depth == 0 {
+                    return Some(j);
                 }
-                if self.header_has_parens(j) {
-                    return j..self.close(j) + 1;
-                }
+                depth -= 1;
             }
         }
-        0..self.len()
+        None
     }
 
     /// The name of the function whose scope is `scope` (as returned by
