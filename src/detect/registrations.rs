@@ -260,7 +260,7 @@ fn models_methods(item: &Item, n: u32, line: &[u8]) -> bool {
             b"AssertionSession(",
         ]
         .iter()
-        .any(|p| find(line, p)))
+        .any(|p| find(line, p) || find(above, p)))
 }
 
 /// Test source sets (Maven/Gradle `src/test/`) register clients for tests, not deployments.
