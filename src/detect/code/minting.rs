@@ -200,7 +200,9 @@ fn sites(c: &Code) -> Vec<Site> {
         if c.is_ident(i) && c.is(i + 1, "(") && assertion_named(t) && !defines(c, i) {
             for a in c.args(i + 1) {
                 // A duration passed by position: `SignedJWTProfileAssertion(id, aud, time.Hour, signer)`.
+                // (Not a claims literal: its `exp` entry is a site of its own.)
                 if c.kwarg_entries(std::slice::from_ref(&a)).is_empty()
+                    && !a.clone().any(|k| c.is(k, "{"))
                     && a.clone().any(|k| duration_word(c, k))
                 {
                     out.push(Site {
