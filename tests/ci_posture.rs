@@ -86,6 +86,17 @@ fn github_actions_workflows_and_composite_actions() {
 }
 
 #[test]
+fn a_repository_that_is_an_action_tests_itself_with_uses_dot() {
+    // `uses: ./` is read by the inputs it is given: the action's own
+    // `action.yml` inputs. The static-key job is the repository's AWS login
+    // action given static keys; the OIDC job federates.
+    assert_system(
+        "github-action",
+        &["NHI401 .github/workflows/tests.yml 18:11"],
+    );
+}
+
+#[test]
 fn gitlab_ci_and_its_local_includes() {
     assert_system(
         "gitlab",

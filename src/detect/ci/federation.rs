@@ -331,6 +331,7 @@ fn uses(scan: &mut Scan, job: &Job, step: &Step, ctx: &mut JobFacts) {
     };
     let action = uses.split('@').next().unwrap_or("").to_ascii_lowercase();
     let action = action.split('#').next().unwrap_or("");
+    let action = local_action(step, action).unwrap_or(action);
     let uses_span = scan.doc.span(*uses_node);
     fn flag(scan: &mut Scan, job: &Job, ctx: &mut JobFacts, p: Provider, v: &Var, what: &str) {
         if holds_credential(scan, v) || scan.system != System::GitHub {
@@ -649,6 +650,29 @@ fn script(scan: &mut Scan, job: &Job, node: usize, ctx: &mut JobFacts) {
     }
 }
 
+/// In a repository that is itself a login action, its workflows test it with
+/// `uses: ./`: the inputs it is given (its own `action.yml` inputs) say which
+/// action it is.
+fn local_action(step: &Step, action: &str) -> Option<&'static str> {
+    if !(action == "." || action.starts_with("./")) {
+        return None;
+    }
+    let has = |names: &[&str]| input(step, names).is_some();
+    if has(&[
+        "role-to-assume",
+        "aws-access-key-id",
+        "aws-secret-access-key",
+    ]) {
+        Some("aws-actions/configure-aws-credentials")
+    } else if has(&["creds"]) || has(&["client-id"]) && has(&["tenant-id"]) {
+        Some("azure/login")
+    } else if has(&["workload_identity_provider", "credentials_json"]) {
+        Some("google-github-actions/auth")
+    } else {
+        None
+    }
+}
+
 /// Whether a GitHub job needs `id-token: write`: a step logs in with OIDC (a
 /// known action given no static secret, OIDC requested in a script, an
 /// attestation or Pages deployment), or the job calls a reusable workflow,
@@ -681,15 +705,12 @@ fn step_federates(scan: &Scan, step: &Step) -> bool {
     };
     let u = uses.to_ascii_lowercase();
     let action = u.split('@').next().unwrap_or("");
-    let local = action == "." || action.starts_with("./");
-    let aws = (local || action == "aws-actions/configure-aws-credentials")
+    let action = local_action(step, action).unwrap_or(action);
+    let aws = action == "aws-actions/configure-aws-credentials"
         && has(&["role-to-assume"])
         && !has(&["aws-secret-access-key"]);
-    let azure = (local || action == "azure/login")
-        && has(&["client-id"])
-        && !has(&["creds", "client-secret"]);
-    let gcp = (local || action.starts_with("google-github-actions/"))
-        && has(&["workload_identity_provider"]);
+    let azure = action == "azure/login" && has(&["client-id"]) && !has(&["creds", "client-secret"]);
+    let gcp = action.starts_with("google-github-actions/") && has(&["workload_identity_provider"]);
     let vault = action == "hashicorp/vault-action"
         && input(step, &["method"])
             .and_then(|v| scan.doc.str(v.value))
