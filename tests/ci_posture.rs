@@ -70,12 +70,29 @@ fn github_actions_workflows_and_composite_actions() {
             "NHI421 .github/workflows/leaks.yml 25:13",
             "NHI431 .github/workflows/leaks.yml 28:14",
             "NHI432 .github/workflows/pr-target.yml 10:20",
+            // Each publishing step is its own finding; `::add-mask::` hides
+            // a value (no NHI420); `ID_TOKEN_AUDIENCE` is not a credential
+            // (no NHI410); a push to a private NuGet feed is not NHI407.
+            "NHI407 .github/workflows/publish-steps.yml 18:39",
+            "NHI407 .github/workflows/publish-steps.yml 23:11",
+            "NHI407 .github/workflows/publish-steps.yml 27:42",
             "NHI407 .github/workflows/release.yml 10:11",
             "NHI407 .github/workflows/release.yml 19:11",
             "NHI404 .github/workflows/release.yml 28:11",
             "NHI405 .github/workflows/release.yml 32:11",
             "NHI430 actions/publish/action.yml 10:34",
         ],
+    );
+}
+
+#[test]
+fn a_repository_that_is_an_action_tests_itself_with_uses_dot() {
+    // `uses: ./` is read by the inputs it is given: the action's own
+    // `action.yml` inputs. The static-key job is the repository's AWS login
+    // action given static keys; the OIDC job federates.
+    assert_system(
+        "github-action",
+        &["NHI401 .github/workflows/tests.yml 18:11"],
     );
 }
 

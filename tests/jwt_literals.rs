@@ -10,47 +10,66 @@ use base64::Engine as _;
 use common::*;
 use serde_json::Value;
 
-/// (path, line, rule, severity) for every finding the fixtures must produce.
-const EXPECTED: &[(&str, u64, &str, &str)] = &[
-    (".env", 4, "NHI201", "high"),
-    (".env", 4, "NHI202", "high"),
-    ("api/token.http", 5, "NHI201", "high"),
-    ("config/assertion.json", 4, "NHI201", "high"),
-    ("config/assertion.json", 4, "NHI203", "high"),
-    ("config/assertion.json", 4, "NHI205", "critical"),
-    ("config/deploy.yaml", 4, "NHI201", "high"),
-    ("config/deploy.yaml", 4, "NHI202", "high"),
-    ("config/services.php", 6, "NHI201", "high"),
-    ("config/services.php", 6, "NHI202", "medium"),
-    ("docs/login-debugging.md", 6, "NHI206", "info"),
-    ("docs/login-debugging.md", 11, "NHI206", "info"),
-    ("docs/unsigned.md", 5, "NHI205", "medium"),
-    ("docs/unsigned.md", 5, "NHI206", "info"),
-    ("negatives/siop.json", 2, "NHI206", "info"),
-    ("scripts/get-token.sh", 8, "NHI201", "high"),
-    ("scripts/get-token.sh", 8, "NHI202", "medium"),
-    ("scripts/get-token.sh", 8, "NHI204", "low"),
+/// (path, line, rule, severity, also matched) for every finding the fixtures
+/// must produce: one per token, the strongest rule, the others it matched
+/// listed. Tokens whose `exp` has passed rate a step lower than live ones.
+const EXPECTED: &[(&str, u64, &str, &str, &str)] = &[
+    // Live (exp in 2100): high.
+    (".env", 4, "NHI201", "high", "NHI202"),
+    ("api/token.http", 5, "NHI201", "medium", ""),
+    // Unsigned: critical whether expired or not.
+    (
+        "config/assertion.json",
+        4,
+        "NHI205",
+        "critical",
+        "NHI201 NHI203",
+    ),
+    // exp before iat: said so, and no lifetime finding.
+    ("config/backwards.json", 3, "NHI201", "medium", ""),
+    ("config/deploy.yaml", 4, "NHI201", "medium", "NHI202"),
+    ("config/services.php", 6, "NHI201", "medium", "NHI202"),
+    // A DPoP proof has no exp by design.
+    ("docs/dpop.md", 5, "NHI206", "info", ""),
+    ("docs/login-debugging.md", 6, "NHI206", "info", ""),
+    ("docs/login-debugging.md", 11, "NHI206", "info", ""),
+    ("docs/unsigned.md", 5, "NHI205", "medium", "NHI206"),
+    // A recorded request whose signature was replaced by a placeholder.
+    ("negatives/cassette.yaml", 3, "NHI206", "info", ""),
+    ("negatives/siop.json", 2, "NHI206", "info", ""),
+    (
+        "scripts/get-token.sh",
+        8,
+        "NHI201",
+        "medium",
+        "NHI202 NHI204",
+    ),
     // A jwt-bearer grant assertion: jti is optional there, so no NHI204.
-    ("scripts/google-grant.sh", 3, "NHI201", "high"),
-    ("scripts/google-grant.sh", 3, "NHI202", "medium"),
-    ("src/edge.go", 4, "NHI201", "high"),
-    ("src/partner.ts", 2, "NHI201", "high"),
-    ("src/partner.ts", 2, "NHI207", "low"),
-    ("src/sync.py", 5, "NHI201", "high"),
-    ("src/sync.py", 5, "NHI202", "medium"),
+    ("scripts/google-grant.sh", 3, "NHI201", "medium", "NHI202"),
+    ("scripts/old-assertion.sh", 4, "NHI201", "medium", "NHI202"),
+    ("src/edge.go", 4, "NHI201", "medium", ""),
+    ("src/partner.ts", 2, "NHI201", "medium", "NHI207"),
+    ("src/sync.py", 5, "NHI201", "medium", "NHI202"),
 ];
 
-fn findings(doc: &Value) -> Vec<(String, u64, String, String)> {
+type Row = (String, u64, String, String, String);
+
+fn findings(doc: &Value) -> Vec<Row> {
     let mut v: Vec<_> = doc["findings"]
         .as_array()
         .expect("findings array")
         .iter()
         .map(|f| {
+            let also: Vec<&str> = f["properties"]["alsoMatched"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
             (
                 f["location"]["path"].as_str().unwrap().to_string(),
                 f["location"]["region"]["startLine"].as_u64().unwrap(),
                 f["rule_id"].as_str().unwrap().to_string(),
                 f["severity"].as_str().unwrap().to_string(),
+                also.join(" "),
             )
         })
         .collect();
@@ -66,7 +85,15 @@ fn fixtures_give_exactly_the_expected_findings() {
     let got = findings(&doc);
     let mut want: Vec<_> = EXPECTED
         .iter()
-        .map(|(p, l, id, s)| (p.to_string(), *l, id.to_string(), s.to_string()))
+        .map(|(p, l, id, s, a)| {
+            (
+                p.to_string(),
+                *l,
+                id.to_string(),
+                s.to_string(),
+                a.to_string(),
+            )
+        })
         .collect();
     want.sort();
     assert_eq!(got, want);
@@ -83,7 +110,7 @@ fn fixtures_give_exactly_the_expected_findings() {
             .unwrap()
             .to_string()
     };
-    let m = msg(".env", "NHI202");
+    let m = msg(".env", "NHI201");
     assert!(m.contains("lifetime 86400 s (24 h)"), "{m}");
     assert!(m.contains("iss billing-service"), "{m}");
     assert!(
@@ -91,9 +118,22 @@ fn fixtures_give_exactly_the_expected_findings() {
         "{m}"
     );
     assert!(m.contains("kid billing-2026"), "{m}");
-    assert!(msg("scripts/get-token.sh", "NHI202").contains("lifetime 600 s (10 min)"));
+    assert!(!m.contains("expired"), "{m}");
+    assert!(msg("scripts/get-token.sh", "NHI201").contains("lifetime 600 s (10 min)"));
+    let old = msg("scripts/old-assertion.sh", "NHI201");
+    assert!(old.contains("expired on 2019-01-02"), "{old}");
+    let back = msg("config/backwards.json", "NHI201");
+    assert!(
+        back.contains("exp before iat") && !back.contains("lifetime"),
+        "{back}"
+    );
+    let dpop = msg("docs/dpop.md", "NHI206");
+    assert!(
+        dpop.contains("DPoP proof") && !dpop.contains("never expires"),
+        "{dpop}"
+    );
     assert!(msg("api/token.http", "NHI201").contains("lifetime 300 s (5 min)"));
-    assert!(msg("config/assertion.json", "NHI201").contains("never expires"));
+    assert!(msg("config/assertion.json", "NHI205").contains("never expires"));
     assert!(msg("src/edge.go", "NHI201").contains("lifetime unknown"));
     assert!(msg("scripts/google-grant.sh", "NHI201").contains("jwt-bearer grant"));
     // The ID token's subject is an email address: never reported.
@@ -170,13 +210,15 @@ fn assertion(lifetime: u64) -> String {
     token(
         r#"{"alg":"ES256","kid":"t"}"#,
         &format!(
-            r#"{{"iss":"svc","sub":"svc","aud":"https://as.test/token","jti":"j","iat":1000,"exp":{}}}"#,
-            1000 + lifetime
+            r#"{{"iss":"svc","sub":"svc","aud":"https://as.test/token","jti":"j","iat":4102444800,"exp":{}}}"#,
+            4_102_444_800 + lifetime
         ),
     )
 }
 
-fn lifetime_findings(dir: &Path, extra: &[&str]) -> Vec<(String, String)> {
+/// (path, limit) of every token found too long-lived: reported as NHI202 or,
+/// behind the hard-coded-assertion finding, named in its `alsoMatched`.
+fn lifetime_findings(dir: &Path, extra: &[&str]) -> Vec<(String, u64)> {
     let mut args = vec!["scan", ".", "--format", "json", "--fail-on", "none"];
     args.extend_from_slice(extra);
     let r = run_in(dir, &args);
@@ -185,11 +227,16 @@ fn lifetime_findings(dir: &Path, extra: &[&str]) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| f["rule_id"] == "NHI202")
+        .filter(|f| {
+            f["rule_id"] == "NHI202"
+                || f["properties"]["alsoMatched"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|r| r == "NHI202"))
+        })
         .map(|f| {
             (
                 f["location"]["path"].as_str().unwrap().to_string(),
-                f["severity"].as_str().unwrap().to_string(),
+                f["properties"]["max_lifetime_seconds"].as_u64().unwrap(),
             )
         })
         .collect();
@@ -207,22 +254,18 @@ fn lifetime_limit_follows_flag_and_config() {
         )
         .unwrap();
     }
-    let s = |p: &str, sev: &str| (p.to_string(), sev.to_string());
+    let s = |p: &str, max: u64| (p.to_string(), max);
     assert_eq!(
         lifetime_findings(dir.path(), &[]),
-        [s("b.env", "medium"), s("c.env", "high")]
+        [s("b.env", 300), s("c.env", 300)]
     );
     assert_eq!(
         lifetime_findings(dir.path(), &["--max-assertion-lifetime", "900"]),
-        [s("c.env", "high")]
+        [s("c.env", 900)]
     );
     assert_eq!(
         lifetime_findings(dir.path(), &["--max-assertion-lifetime", "60"]),
-        [
-            s("a.env", "medium"),
-            s("b.env", "medium"),
-            s("c.env", "high")
-        ]
+        [s("a.env", 60), s("b.env", 60), s("c.env", 60)]
     );
     std::fs::write(
         dir.path().join(".nhiscan.toml"),

@@ -8,9 +8,18 @@ use common::*;
 const EXPECTED: &[(&str, u64, &str)] = &[
     ("authz-server/application.yaml", 11, "NHI240"),
     ("authz-server/src/main/kotlin/Clients.kt", 9, "NHI240"),
+    // No clientAuthenticatorType: Keycloak's default, a client secret.
+    ("keycloak/quickstart/realm-import.json", 6, "NHI242"),
     ("keycloak/realm-export.json", 25, "NHI242"),
     ("keycloak/realm-export.json", 61, "NHI242"),
     ("keycloak/realm-export.json", 83, "NHI242"),
+    // A test provider's configuration registers a client; the library's
+    // defaults, presets, converters, cassettes and test tables beside it do not.
+    (
+        "oidc-provider/test/device_code/device_code.config.js",
+        7,
+        "NHI241",
+    ),
     ("oidc/register-client.json", 4, "NHI241"),
     ("spring-client/.env", 1, "NHI240"),
     (

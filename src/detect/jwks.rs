@@ -117,7 +117,7 @@ pub fn check(doc: &Map<String, Value>) -> Vec<Check> {
                 "\"keys\"".into(),
                 "missing".into(),
                 format!(
-                    "{missing_kid} of {} keys have no kid: verifiers cannot pick the right key",
+                    "Keys without a kid: {missing_kid} of {}; verifiers cannot pick the right key",
                     keys.len()
                 ),
             )
@@ -141,7 +141,11 @@ pub fn check(doc: &Map<String, Value>) -> Vec<Check> {
                 "NHI524",
                 "\"keys\"".into(),
                 "unlabelled".into(),
-                format!("{unlabelled} key(s) have neither `use` nor `alg`"),
+                if unlabelled == 1 {
+                    "One key has neither `use` nor `alg`".to_string()
+                } else {
+                    format!("Several keys ({unlabelled}) have neither `use` nor `alg`")
+                },
             )
             .with("count", Some(unlabelled)),
         );

@@ -62,80 +62,122 @@ enum Assertion {
     Claims,
 }
 
-fn judge(tok: &Token, item: &Item, ctx: &Context, out: &mut Sink) {
-    let assertion = assertion_context(&item.data, tok.span.start)
-        .or_else(|| claims_look_like_assertion(tok).then_some(Assertion::Claims));
-    let facts = Facts::of(tok);
-    let raw = &item.data[tok.span.clone()];
-    // The token is both the fingerprint content (keyed hash only) and the
-    // span redacted in the snippet.
-    let draft = |rule: &str| {
-        ctx.finding(rule, item, tok.span.clone(), raw, Some(tok.span.clone()))
-            .map(|d| facts.annotate(d))
-    };
+/// One rule a token matched, before the strongest is chosen.
+struct Candidate {
+    rule: &'static str,
+    severity: Severity,
+    message: String,
+    props: Vec<(&'static str, Value)>,
+}
 
-    let Some(why) = assertion else {
+/// When two rules tie on severity, the earlier here is reported: the
+/// unsigned token first (anyone can mint one), then the hard-coded assertion.
+const PRIORITY: [&str; 7] = [
+    UNSIGNED,
+    HARD_CODED,
+    LONG_LIFETIME,
+    SHARED_SECRET,
+    NO_EXP,
+    NO_JTI,
+    PASTED,
+];
+
+fn lower(s: Severity) -> Severity {
+    match s {
+        Severity::Critical => Severity::High,
+        Severity::High => Severity::Medium,
+        Severity::Medium => Severity::Low,
+        Severity::Low | Severity::Info => Severity::Info,
+    }
+}
+
+/// Every rule the token matches; [`judge`] reports the strongest.
+fn candidates(tok: &Token, facts: &Facts, why: Option<Assertion>, ctx: &Context) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    let mut props = Vec::new();
+    let add = |out: &mut Vec<Candidate>,
+               props: &mut Vec<(&'static str, Value)>,
+               rule: &'static str,
+               severity: Option<Severity>,
+               message: String| {
+        let Some(r) = ctx.catalogue.enabled(rule) else {
+            return;
+        };
+        out.push(Candidate {
+            rule,
+            severity: severity.unwrap_or(r.severity),
+            message,
+            props: std::mem::take(props),
+        });
+    };
+    let Some(why) = why else {
         if tok.unsigned() {
-            if let Some(d) = draft(UNSIGNED) {
-                d.message(format!(
-                    "Unsigned JWT (alg {}): {}",
-                    facts.alg,
-                    facts.summary()
-                ))
-                .emit(out);
-            }
+            add(
+                &mut out,
+                &mut props,
+                UNSIGNED,
+                None,
+                format!("Unsigned JWT (alg {}): {}", facts.alg, facts.summary()),
+            );
         }
-        if let Some(d) = draft(PASTED) {
-            d.message(format!(
-                "JWT in text, not a client assertion: {}",
-                facts.summary()
-            ))
-            .emit(out);
-        }
-        return;
+        add(
+            &mut out,
+            &mut props,
+            PASTED,
+            None,
+            format!("JWT in text, not a client assertion: {}", facts.summary()),
+        );
+        return out;
     };
-
     let how = match why {
         Assertion::Context => "assigned to client_assertion",
         Assertion::Grant => "jwt-bearer grant assertion",
         Assertion::Claims => "iss equals sub and aud is a URL",
     };
-    if let Some(d) = draft(HARD_CODED) {
-        d.message(format!(
-            "Hard-coded client assertion ({how}): {}",
-            facts.summary()
-        ))
-        .property("classified_by", how)
-        .emit(out);
-    }
+    props.push(("classified_by", how.into()));
+    add(
+        &mut out,
+        &mut props,
+        HARD_CODED,
+        None,
+        format!("Hard-coded client assertion ({how}): {}", facts.summary()),
+    );
     if tok.unsigned() {
-        if let Some(d) = draft(UNSIGNED) {
-            d.severity(Severity::Critical)
-                .message(format!(
-                    "Unsigned client assertion (alg {}): anyone can mint it; {}",
-                    facts.alg,
-                    facts.summary()
-                ))
-                .emit(out);
-        }
+        add(
+            &mut out,
+            &mut props,
+            UNSIGNED,
+            Some(Severity::Critical),
+            format!(
+                "Unsigned client assertion (alg {}): anyone can mint it; {}",
+                facts.alg,
+                facts.summary()
+            ),
+        );
     } else if facts.alg.to_ascii_uppercase().starts_with("HS") {
-        if let Some(d) = draft(SHARED_SECRET) {
-            d.message(format!(
+        add(
+            &mut out,
+            &mut props,
+            SHARED_SECRET,
+            None,
+            format!(
                 "Client assertion signed with a shared secret (alg {}, client_secret_jwt): {}",
                 facts.alg,
                 facts.summary()
-            ))
-            .emit(out);
-        }
+            ),
+        );
     }
     if facts.exp.is_none() {
-        if let Some(d) = draft(NO_EXP) {
-            d.message(format!(
+        add(
+            &mut out,
+            &mut props,
+            NO_EXP,
+            None,
+            format!(
                 "Client assertion without exp: it never expires; {}",
                 facts.summary()
-            ))
-            .emit(out);
-        }
+            ),
+        );
     }
     let max = i64::try_from(ctx.options.max_assertion_lifetime).unwrap_or(i64::MAX);
     if let Some(life) = facts.lifetime.filter(|&l| l > max) {
@@ -144,26 +186,123 @@ fn judge(tok: &Token, item: &Item, ctx: &Context, out: &mut Sink) {
         } else {
             Severity::Medium
         };
-        if let Some(d) = draft(LONG_LIFETIME) {
-            d.severity(severity)
-                .message(format!(
-                    "Client assertion lifetime {} exceeds the maximum of {max} s: {}",
-                    human(life),
-                    facts.summary()
-                ))
-                .property("max_lifetime_seconds", max)
-                .emit(out);
-        }
+        props.push(("max_lifetime_seconds", max.into()));
+        add(
+            &mut out,
+            &mut props,
+            LONG_LIFETIME,
+            Some(severity),
+            format!(
+                "Client assertion lifetime {} exceeds the maximum of {max} s: {}",
+                human(life),
+                facts.summary()
+            ),
+        );
     }
     if !tok.claims.contains_key("jti") && !matches!(why, Assertion::Grant) {
-        if let Some(d) = draft(NO_JTI) {
-            d.message(format!(
+        add(
+            &mut out,
+            &mut props,
+            NO_JTI,
+            None,
+            format!(
                 "Client assertion without jti: the server cannot reject a replay; {}",
                 facts.summary()
-            ))
-            .emit(out);
+            ),
+        );
+    }
+    out
+}
+
+/// One finding per token: the strongest rule it matches (severity, then
+/// [`PRIORITY`]), the others named in `alsoMatched`. An assertion that has
+/// expired can no longer be replayed: it rates one step lower than a live
+/// one (an unsigned token does not: it shows the server accepts `alg: none`).
+fn judge(tok: &Token, item: &Item, ctx: &Context, out: &mut Sink) {
+    let raw = &item.data[tok.span.clone()];
+    let placeholder = placeholder_signature(raw);
+    let why = assertion_context(&item.data, tok.span.start)
+        .or_else(|| claims_look_like_assertion(tok).then_some(Assertion::Claims))
+        .filter(|_| !placeholder);
+    let facts = Facts::of(tok, ctx.options.now);
+    let mut all = candidates(tok, &facts, why, ctx);
+    if placeholder {
+        for c in all.iter_mut().filter(|c| c.rule == PASTED) {
+            c.message = format!(
+                "JWT with a placeholder signature (nobody can use it): {}",
+                facts.summary()
+            );
         }
     }
+    if facts.expired {
+        for c in all.iter_mut().filter(|c| c.rule != UNSIGNED) {
+            c.severity = lower(c.severity);
+        }
+    }
+    let rank = |c: &Candidate| {
+        let p = PRIORITY
+            .iter()
+            .position(|r| *r == c.rule)
+            .unwrap_or(PRIORITY.len());
+        (std::cmp::Reverse(c.severity), p)
+    };
+    all.sort_by_key(rank);
+    let mut it = all.into_iter();
+    let Some(best) = it.next() else {
+        return;
+    };
+    // The weaker rules keep their facts (e.g. the lifetime limit) as properties.
+    let mut also = Vec::new();
+    let mut props = best.props;
+    for c in it {
+        also.push(c.rule);
+        props.extend(c.props);
+    }
+    // The token is both the fingerprint content (keyed hash only) and the
+    // span redacted in the snippet.
+    let Some(mut d) = ctx.finding(
+        best.rule,
+        item,
+        tok.span.clone(),
+        raw,
+        Some(tok.span.clone()),
+    ) else {
+        return;
+    };
+    d = facts
+        .annotate(d)
+        .severity(best.severity)
+        .message(best.message);
+    for (k, v) in props {
+        d = d.property(k, v);
+    }
+    if !also.is_empty() {
+        d = d.property("alsoMatched", also);
+    }
+    d.emit(out);
+}
+
+/// A signature segment that is a word, not a signature: recorded HTTP
+/// cassettes and docs replace it (`SANITIZED_SIGNATURE_PLACEHOLDER`,
+/// `signature`, `xxx`). Such a token cannot authenticate anyone.
+fn placeholder_signature(raw: &[u8]) -> bool {
+    let Some(dot) = memchr::memrchr(b'.', raw) else {
+        return false;
+    };
+    let sig = String::from_utf8_lossy(&raw[dot + 1..]).to_ascii_uppercase();
+    if sig.is_empty() {
+        return false;
+    }
+    let words = [
+        "PLACEHOLDER",
+        "SANITIZED",
+        "REDACTED",
+        "SIGNATURE",
+        "DUMMY",
+        "INVALID",
+    ];
+    words.iter().any(|w| sig.contains(w))
+        || matches!(sig.as_str(), "SIG" | "XXX" | "XXXX" | "SIGNED" | "ABC")
 }
 
 /// Keys whose value is a client assertion. `assertion` alone (the RFC 7523
@@ -254,14 +393,21 @@ struct Facts {
     typ: Option<String>,
     exp: Option<i64>,
     iat: Option<i64>,
+    /// exp − (iat or nbf), when exp is not before the start.
     lifetime: Option<i64>,
+    /// exp is before iat (or nbf): the token was dead when issued.
+    exp_before_start: bool,
+    /// exp is in the past: no server accepts the token any more.
+    expired: bool,
+    /// A DPoP proof (RFC 9449 §4.2): no exp by design, the server bounds it by iat.
+    dpop: bool,
     sub_is_iss: bool,
     has_jti: bool,
     token_length: usize,
 }
 
 impl Facts {
-    fn of(tok: &Token) -> Facts {
+    fn of(tok: &Token, now: i64) -> Facts {
         let exp = tok.time_claim("exp");
         let iat = tok.time_claim("iat");
         // Without iat, nbf is the next best start of the validity window.
@@ -276,9 +422,16 @@ impl Facts {
             exp,
             iat,
             lifetime: match (start, exp) {
-                (Some(s), Some(e)) => Some(e.saturating_sub(s)),
+                (Some(s), Some(e)) if e >= s => Some(e.saturating_sub(s)),
                 _ => None,
             },
+            exp_before_start: matches!((start, exp), (Some(s), Some(e)) if e < s),
+            expired: exp.is_some_and(|e| e < now),
+            dpop: tok
+                .header
+                .get("typ")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t.eq_ignore_ascii_case("dpop+jwt")),
             sub_is_iss: tok.str_claim("sub").is_some()
                 && tok.str_claim("sub") == tok.str_claim("iss"),
             has_jti: tok.claims.contains_key("jti"),
@@ -287,10 +440,16 @@ impl Facts {
     }
 
     fn lifetime_text(&self) -> String {
-        match (self.lifetime, self.exp) {
+        let life = match (self.lifetime, self.exp) {
+            _ if self.exp_before_start => "exp before iat".to_string(),
             (Some(l), _) => format!("lifetime {}", human(l)),
+            (None, None) if self.dpop => "DPoP proof without exp (bounded by iat)".to_string(),
             (None, None) => "no exp (never expires)".to_string(),
             (None, Some(_)) => "lifetime unknown (no iat or nbf)".to_string(),
+        };
+        match self.exp.filter(|_| self.expired) {
+            Some(e) => format!("{life}, expired on {}", crate::finding::civil_date(e)),
+            None => life,
         }
     }
 
@@ -322,6 +481,7 @@ impl Facts {
             .property("aud", self.aud.clone())
             .property("sub_equals_iss", self.sub_is_iss)
             .property("has_jti", self.has_jti)
+            .property("expired", self.expired)
             .property("token_length", self.token_length);
         for (k, v) in [("iss", &self.iss), ("kid", &self.kid), ("typ", &self.typ)] {
             if let Some(v) = v {
@@ -395,17 +555,43 @@ mod tests {
             .collect()
     }
 
+    /// The clock the tests judge expiry by: just after the assertions below were issued.
+    const NOW: i64 = 1_700_000_100;
+
     fn scan(text: &str) -> Vec<crate::finding::Finding> {
-        scan_with(text, Options::default())
+        scan_with(
+            text,
+            Options {
+                now: NOW,
+                ..Options::default()
+            },
+        )
     }
 
+    /// Every rule each finding stands for: its own, then those in `alsoMatched`.
     fn ids(f: &[crate::finding::Finding]) -> Vec<&str> {
-        let mut v: Vec<&str> = f.iter().map(|f| f.rule_id.as_str()).collect();
+        let mut v: Vec<&str> = Vec::new();
+        for x in f {
+            v.push(x.rule_id.as_str());
+            if let Some(a) = x.properties.get("alsoMatched").and_then(Value::as_array) {
+                v.extend(a.iter().filter_map(Value::as_str));
+            }
+        }
         v.sort();
         v
     }
 
+    fn only(f: &[crate::finding::Finding]) -> &crate::finding::Finding {
+        assert_eq!(f.len(), 1, "one finding per token");
+        &f[0]
+    }
+
     const RS: &str = r#"{"alg":"RS256","kid":"key-1"}"#;
+
+    /// An RS256 token with these claims and a made-up signature.
+    fn signed(claims: &str) -> String {
+        encode(RS, claims, "c2ln")
+    }
 
     fn assertion(lifetime: i64, jti: bool) -> String {
         let jti = if jti { r#","jti":"4f1c""# } else { "" };
@@ -421,9 +607,11 @@ mod tests {
         let t = assertion(86_400, true);
         let f = scan(&format!("curl -d client_assertion={t} https://idp/token"));
         assert_eq!(ids(&f), ["NHI201", "NHI202"]);
-        let long = f.iter().find(|f| f.rule_id == "NHI202").unwrap();
+        let long = only(&f);
+        assert_eq!(long.rule_id, "NHI201");
         assert_eq!(long.severity, Severity::High);
         assert!(long.message.contains("86400 s (24 h)"), "{}", long.message);
+        assert!(!long.message.contains("expired"), "{}", long.message);
         for x in &f {
             let all = format!("{} {:?} {:?}", x.message, x.snippet, x.properties);
             assert!(
@@ -437,10 +625,11 @@ mod tests {
     fn lifetime_severity_follows_the_configured_maximum() {
         let t = assertion(600, true);
         let f = scan(&format!("{{\"client_assertion\": \"{t}\"}}"));
-        let long = f.iter().find(|f| f.rule_id == "NHI202").unwrap();
-        assert_eq!(long.severity, Severity::Medium);
+        assert_eq!(ids(&f), ["NHI201", "NHI202"]);
+        assert_eq!(only(&f).properties["max_lifetime_seconds"], 300);
         let relaxed = Options {
             max_assertion_lifetime: 900,
+            now: NOW,
             ..Options::default()
         };
         assert_eq!(
@@ -461,8 +650,8 @@ mod tests {
         let f = scan(&format!("token = '{}'", assertion(3600, false)));
         assert_eq!(ids(&f), ["NHI201", "NHI202", "NHI204"]);
         assert_eq!(
-            f.iter().find(|f| f.rule_id == "NHI202").unwrap().severity,
-            Severity::Medium
+            only(&f).properties["alsoMatched"],
+            serde_json::json!(["NHI202", "NHI204"])
         );
     }
 
@@ -475,17 +664,16 @@ mod tests {
         );
         let f = scan(&format!("client_assertion={t}\n"));
         assert_eq!(ids(&f), ["NHI201", "NHI203", "NHI205"]);
-        let none = f.iter().find(|f| f.rule_id == "NHI205").unwrap();
+        let none = only(&f);
+        assert_eq!(none.rule_id, "NHI205");
         assert_eq!(none.severity, Severity::Critical);
-        assert!(f[0].message.contains("never expires"), "{}", f[0].message);
+        assert!(none.message.contains("never expires"), "{}", none.message);
     }
 
     #[test]
     fn id_token_in_docs_is_info_and_hides_the_subject() {
-        let t = encode(
-            RS,
+        let t = signed(
             r#"{"iss":"https://accounts.example.com","sub":"jane@example.com","aud":"my-app","nonce":"n","iat":1,"exp":3601}"#,
-            "c2ln",
         );
         let f = scan(&format!("Paste this ID token: `{t}`"));
         assert_eq!(ids(&f), ["NHI206"]);
@@ -513,7 +701,61 @@ mod tests {
         );
         let f = scan(&format!("Authorization: Bearer {none}."));
         assert_eq!(ids(&f), ["NHI205", "NHI206"]);
+        assert_eq!(only(&f).rule_id, "NHI205");
         assert_eq!(f[0].severity, Severity::Medium);
+    }
+
+    #[test]
+    fn expired_assertion_says_when_and_rates_lower() {
+        // Issued 2019-01-01 for a day; judged in 2023.
+        let t = signed(
+            r#"{"iss":"svc","sub":"svc","aud":"https://idp.example/token","iat":1546300800,"exp":1546387200,"jti":"x"}"#,
+        );
+        let f = scan(&format!("client_assertion={t}"));
+        let old = only(&f);
+        assert_eq!(old.rule_id, "NHI201");
+        assert_eq!(old.severity, Severity::Medium);
+        assert!(
+            old.message.contains("expired on 2019-01-02"),
+            "{}",
+            old.message
+        );
+        assert_eq!(old.properties["expired"], true);
+        // The same assertion, live, rates high.
+        let live = scan_with(
+            &format!("client_assertion={t}"),
+            Options {
+                now: 1_546_300_900,
+                ..Options::default()
+            },
+        );
+        assert_eq!(only(&live).severity, Severity::High);
+        assert!(!only(&live).message.contains("expired"));
+    }
+
+    #[test]
+    fn exp_before_iat_is_said_so() {
+        let t = signed(
+            r#"{"iss":"svc","sub":"svc","aud":"https://idp.example/token","iat":1700000000,"exp":1668377600,"jti":"x"}"#,
+        );
+        let f = scan(&format!("client_assertion={t}"));
+        let m = &only(&f).message;
+        assert!(m.contains("exp before iat"), "{m}");
+        assert!(!m.contains("-8784") && !m.contains("lifetime"), "{m}");
+        assert_eq!(ids(&f), ["NHI201"]);
+    }
+
+    #[test]
+    fn dpop_proof_is_not_said_to_never_expire() {
+        let t = encode(
+            r#"{"typ":"dpop+jwt","alg":"ES256","jwk":{"kty":"EC"}}"#,
+            r#"{"jti":"j","htm":"POST","htu":"https://as.example/token","iat":1700000000}"#,
+            "c2ln",
+        );
+        let f = scan(&format!("DPoP: {t}"));
+        let m = &only(&f).message;
+        assert!(m.contains("DPoP proof"), "{m}");
+        assert!(!m.contains("never expires"), "{m}");
     }
 
     #[test]
@@ -533,6 +775,27 @@ mod tests {
         assert!(!d("client_assertion_type="));
         assert!(!d("my_client_assertion_example_text "));
         assert!(!d("id_token="));
+    }
+
+    #[test]
+    fn placeholder_signature_is_not_a_hard_coded_assertion() {
+        let t = encode(
+            RS,
+            r#"{"iss":"svc","sub":"svc","aud":"https://idp.example/token","iat":1700000000,"exp":1700003600,"jti":"x"}"#,
+            "",
+        );
+        let t = format!("{t}SANITIZED_SIGNATURE_PLACEHOLDER_PADDING_0000");
+        let f = scan(&format!("client_assertion: {t}"));
+        let one = only(&f);
+        assert_eq!(one.rule_id, "NHI206");
+        assert!(
+            one.message.contains("placeholder signature"),
+            "{}",
+            one.message
+        );
+        assert!(placeholder_signature(b"a.b.xxx"));
+        assert!(!placeholder_signature(b"a.b.ZmFrZS1zaWduYXR1cmU"));
+        assert!(!placeholder_signature(b"a.b."));
     }
 
     #[test]

@@ -556,7 +556,14 @@ fn emit(item: &Item, ctx: &Context, out: &mut Sink, c: Check) {
     let Some(mut d) = ctx.finding(c.rule, item, start..end, content.as_bytes(), None) else {
         return;
     };
-    let mut message = c.message;
+    // Messages start with a capital (check texts open with a lower-case word).
+    let mut message = {
+        let mut ch = c.message.chars();
+        match ch.next() {
+            Some(f) => f.to_uppercase().chain(ch).collect(),
+            None => String::new(),
+        }
+    };
     if let Provenance::Remote { url, .. } = &item.provenance {
         message = format!("{url}: {message}");
     }

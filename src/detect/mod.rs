@@ -35,6 +35,9 @@ pub struct Options {
     pub fapi2: bool,
     /// Record issuer references for `scan --audit-issuers`.
     pub audit_issuers: bool,
+    /// The time a token's `exp` is compared with (Unix seconds): the clock
+    /// when the options are made, so one scan judges every token alike.
+    pub now: i64,
 }
 
 impl Default for Options {
@@ -43,8 +46,16 @@ impl Default for Options {
             max_assertion_lifetime: 300,
             fapi2: false,
             audit_issuers: false,
+            now: unix_now(),
         }
     }
+}
+
+/// Seconds since the Unix epoch (0 if the clock is before it).
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// A structured detector (JWT literals, code checks, CI audits, metadata …).

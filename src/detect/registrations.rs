@@ -74,6 +74,9 @@ impl Detector for ClientRegistrations {
             "auth-method",
             "authmethod",
             keycloak::KEYWORD,
+            // Keycloak clients that leave the authenticator to its default.
+            "redirectUris",
+            "publicClient",
         ]
     }
 
@@ -82,9 +85,7 @@ impl Detector for ClientRegistrations {
     }
 
     fn detect(&self, item: &Item, ctx: &Context, out: &mut Sink) {
-        if has_ext(item, &[".json"])
-            && memchr::memmem::find(&item.data, b"clientAuthenticatorType").is_some()
-        {
+        if has_ext(item, &[".json"]) && keycloak::may_hold_clients(&item.data) {
             keycloak::detect(item, ctx, out);
         }
         let jvm = has_ext(item, JVM_EXTENSIONS);
@@ -123,6 +124,9 @@ impl Detector for ClientRegistrations {
             }
             if !spring {
                 hits.retain(|h| h.2 != SPRING);
+            }
+            if !hits.is_empty() && models_methods(item, n, line) {
+                hits.clear();
             }
             hits.sort();
             hits.dedup_by_key(|h| h.0);
@@ -182,6 +186,81 @@ impl ClientRegistrations {
             }
         }
     }
+}
+
+/// Code that implements or models the methods rather than registering a
+/// client: a library's own sources and default client metadata, converters
+/// and defaults filled in by a server, provider presets for identity
+/// providers that accept only one method, recorded API responses, OpenAPI
+/// examples, and unit tests that exercise each method on a client object.
+fn models_methods(item: &Item, n: u32, line: &[u8]) -> bool {
+    let path = item.path().to_ascii_lowercase();
+    let name = item.file_name().to_ascii_lowercase();
+    let code = [
+        ".java", ".kt", ".go", ".js", ".mjs", ".cjs", ".ts", ".py", ".rb", ".cs",
+    ]
+    .iter()
+    .any(|e| name.ends_with(e));
+    let find = |hay: &[u8], needle: &[u8]| memchr::memmem::find(hay, needle).is_some();
+    // Spring Security's own sources; recorded HTTP interactions; API specs.
+    if path.contains("org/springframework/security/")
+        || path.contains("cassette")
+        || path.contains("openapi")
+        || path.contains("swagger")
+    {
+        return true;
+    }
+    // next-auth style provider presets: `providers/<idp>.ts` factories.
+    if code && (path.starts_with("providers/") || path.contains("/providers/")) {
+        return true;
+    }
+    // A library's default client metadata (`clientDefaults`, defaults.js).
+    if code && name.contains("default") {
+        return true;
+    }
+    let from = item.line_bytes(n.saturating_sub(4).max(1));
+    let start = from.as_ptr() as usize - item.data.as_ptr() as usize;
+    let end = line.as_ptr() as usize - item.data.as_ptr() as usize;
+    let above = &item.data[start.min(end)..end];
+    if find(above, b"clientDefaults") || find(above, b"client_defaults") {
+        return true;
+    }
+    if !code {
+        return false;
+    }
+    // Converters (`if (METHOD.equals(value)) builder.method(…)`) and a
+    // server filling in a default (`if m == "" { m = "client_secret_basic" }`).
+    let near = &item.data[item.line_bytes(n.saturating_sub(2).max(1)).as_ptr() as usize
+        - item.data.as_ptr() as usize..end];
+    if [
+        &b".equals("[..],
+        b"equalsIgnoreCase(",
+        b"== \"\"",
+        b"is None",
+        b"=== undefined",
+    ]
+    .iter()
+    .any(|p| find(near, p) || find(line, p))
+        || find(line, b"this.clientAuthenticationMethods")
+    {
+        return true;
+    }
+    // Unit tests of the method on a client object (`OAuth2Session(…,
+    // token_endpoint_auth_method=…)` in a test; Go test tables).
+    let test = name.starts_with("test_")
+        || name.ends_with("_test.go")
+        || name.ends_with("_test.py")
+        || name.contains(".test.")
+        || name.contains(".spec.");
+    test && (name.ends_with("_test.go")
+        || [
+            &b"OAuth2Client("[..],
+            b"OAuth2Session(",
+            b"AsyncOAuth2Client(",
+            b"AssertionSession(",
+        ]
+        .iter()
+        .any(|p| find(line, p) || find(above, p)))
 }
 
 /// Test source sets (Maven/Gradle `src/test/`) register clients for tests, not deployments.

@@ -26,20 +26,7 @@ fn severity_code(s: Severity) -> &'static str {
 }
 
 /// A UTC date (YYYY-MM-DD) from Unix seconds, without a date crate.
-pub fn date(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
+pub use crate::finding::civil_date as date;
 
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let c = report.color;

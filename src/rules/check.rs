@@ -57,7 +57,15 @@ fn fires(engine: &Engine, id: &str, ex: &Example) -> bool {
     let mut sink = Sink::default();
     engine.scan(&item, &mut sink);
     engine.finish(&mut sink);
-    sink.findings.iter().any(|f| f.rule_id == id)
+    // A finding that reports a stronger rule for the same problem names the
+    // others it matched in `alsoMatched`: those rules fire too.
+    sink.findings.iter().any(|f| {
+        f.rule_id == id
+            || f.properties
+                .get("alsoMatched")
+                .and_then(|v| v.as_array())
+                .is_some_and(|a| a.iter().any(|r| r.as_str() == Some(id)))
+    })
 }
 
 fn metadata_problems(rule: &Rule, problems: &mut Vec<String>) {

@@ -125,7 +125,7 @@ pub fn check(scan: &mut Scan, jobs: &[Job]) {
     for (s, r, name) in hits {
         let span = scan.sub(s, r);
         scan.hit(
-            Hit::new("NHI425", span, format!("`addSpnToEnvironment: true` exposes `{name}`, and this line prints or re-publishes it"))
+            Hit::new("NHI425", span, format!("The task's `addSpnToEnvironment` input exposes `{name}`, and this line prints or re-publishes it"))
                 .key(format!("spn:{name}")),
         );
     }

@@ -50,7 +50,7 @@ impl Provider {
             Provider::Vault => "vault",
             Provider::Jfrog => "jfrog",
             Provider::Registry => "registry",
-            Provider::PyPi => "pypi",
+            Provider::PyPi => "pypi.org",
             Provider::Npm => "npm",
             Provider::Crates => "crates",
             Provider::RubyGems => "rubygems",
@@ -154,7 +154,8 @@ fn env_provider(name: &str) -> Option<Provider> {
 pub fn check(scan: &mut Scan, job: &Job) {
     let ctx = &mut JobFacts::of(scan, job);
     env_vars(scan, job, &job.env, ctx);
-    for step in &job.steps {
+    for (i, step) in job.steps.iter().enumerate() {
+        ctx.step = Some(i);
         uses(scan, job, step, ctx);
         env_vars(scan, job, &step.env, ctx);
         if scan.system != System::GitHub {
@@ -174,8 +175,11 @@ struct JobFacts {
     publishes_npm: bool,
     /// Publishing to a private PyPI-like index, not pypi.org.
     private_pypi: bool,
-    /// Providers already reported for this job: one finding per job and provider.
-    reported: Vec<Provider>,
+    /// The step being checked (None: the job's own variables).
+    step: Option<usize>,
+    /// Providers already reported: one finding per job and provider, except
+    /// for publishing (NHI407), which is reported per step that publishes.
+    reported: Vec<(Provider, Option<usize>)>,
 }
 
 impl JobFacts {
@@ -226,6 +230,7 @@ impl JobFacts {
             custom_endpoint,
             publishes_npm,
             private_pypi,
+            step: None,
             reported: Vec::new(),
         }
     }
@@ -283,16 +288,28 @@ fn report(
     what: &str,
     ctx: &mut JobFacts,
 ) {
-    if !p.federates_from(scan.system) || ctx.reported.contains(&p) {
+    let per_step = p.rule() == "NHI407";
+    let at = if per_step { ctx.step } else { None };
+    // A job-wide publish token is one finding at the variable, not one per step.
+    if !p.federates_from(scan.system)
+        || ctx.reported.contains(&(p, at))
+        || ctx.reported.contains(&(p, None))
+    {
         return;
     }
-    ctx.reported.push(p);
+    let earlier = ctx.reported.iter().filter(|(q, _)| *q == p).count();
+    ctx.reported.push((p, at));
+    // The first finding keeps the key it always had (labels are keyed on it).
+    let key = match earlier {
+        0 => format!("{}:{}", job.name, what),
+        n => format!("{}:{}#{n}", job.name, what),
+    };
     let mut hit = Hit::new(
         p.rule(),
         span,
-        format!("{what}; {}", replacement(p, scan.system)),
+        format!("{}; {}", sentence(what), replacement(p, scan.system)),
     )
-    .key(format!("{}:{}", job.name, what))
+    .key(key)
     .prop("provider", p.key());
     if p == Provider::Aws && ctx.custom_endpoint {
         hit = hit
@@ -314,6 +331,7 @@ fn uses(scan: &mut Scan, job: &Job, step: &Step, ctx: &mut JobFacts) {
     };
     let action = uses.split('@').next().unwrap_or("").to_ascii_lowercase();
     let action = action.split('#').next().unwrap_or("");
+    let action = local_action(step, action).unwrap_or(action);
     let uses_span = scan.doc.span(*uses_node);
     fn flag(scan: &mut Scan, job: &Job, ctx: &mut JobFacts, p: Provider, v: &Var, what: &str) {
         if holds_credential(scan, v) || scan.system != System::GitHub {
@@ -623,15 +641,189 @@ fn script(scan: &mut Scan, job: &Job, node: usize, ctx: &mut JobFacts) {
             if rule.needs_secret && secret_refs(scan.system, line, &[]).is_empty() {
                 continue;
             }
-            if rule.provider == Provider::NuGet
-                && line.contains("--source")
-                && !line.to_ascii_lowercase().contains("nuget.org")
-            {
+            if publishes_elsewhere(rule.provider, line) {
                 continue;
             }
             let span = scan.sub(node, off + m.start()..off + m.end());
             report(scan, job, rule.provider, span, rule.what, ctx);
         }
+    }
+}
+
+/// In a repository that is itself a login action, its workflows test it with
+/// `uses: ./`: the inputs it is given (its own `action.yml` inputs) say which
+/// action it is.
+fn local_action(step: &Step, action: &str) -> Option<&'static str> {
+    if !(action == "." || action.starts_with("./")) {
+        return None;
+    }
+    let has = |names: &[&str]| input(step, names).is_some();
+    if has(&[
+        "role-to-assume",
+        "aws-access-key-id",
+        "aws-secret-access-key",
+    ]) {
+        Some("aws-actions/configure-aws-credentials")
+    } else if has(&["creds"]) || has(&["client-id"]) && has(&["tenant-id"]) {
+        Some("azure/login")
+    } else if has(&["workload_identity_provider", "credentials_json"]) {
+        Some("google-github-actions/auth")
+    } else {
+        None
+    }
+}
+
+/// Whether a GitHub job needs `id-token: write`: a step logs in with OIDC (a
+/// known action given no static secret, OIDC requested in a script, an
+/// attestation or Pages deployment), or the job calls a reusable workflow,
+/// which can federate only with its caller's grant. `uses: ./` in a
+/// repository that is itself an action is read by the inputs it is given
+/// (the inputs of that repository's own `action.yml`).
+pub fn job_needs_id_token(scan: &Scan, job: &Job) -> bool {
+    let reusable = job.node.is_some_and(|j| scan.doc.get(j, "uses").is_some());
+    reusable || job.steps.iter().any(|st| step_federates(scan, st))
+}
+
+fn step_federates(scan: &Scan, step: &Step) -> bool {
+    let has = |names: &[&str]| input(step, names).is_some();
+    let scripted = step.scripts.iter().any(|&n| {
+        let v = scan.doc.str(n).unwrap_or("");
+        [
+            "ACTIONS_ID_TOKEN_REQUEST",
+            "--provenance",
+            "gh attestation",
+            "cosign sign",
+        ]
+        .iter()
+        .any(|m| v.contains(m))
+    });
+    if scripted {
+        return true;
+    }
+    let Some((uses, _)) = &step.uses else {
+        return false;
+    };
+    let u = uses.to_ascii_lowercase();
+    let action = u.split('@').next().unwrap_or("");
+    let action = local_action(step, action).unwrap_or(action);
+    let aws = action == "aws-actions/configure-aws-credentials"
+        && has(&["role-to-assume"])
+        && !has(&["aws-secret-access-key"]);
+    let azure = action == "azure/login" && has(&["client-id"]) && !has(&["creds", "client-secret"]);
+    let gcp = action.starts_with("google-github-actions/") && has(&["workload_identity_provider"]);
+    let vault = action == "hashicorp/vault-action"
+        && input(step, &["method"])
+            .and_then(|v| scan.doc.str(v.value))
+            .is_some_and(|m| m.eq_ignore_ascii_case("jwt"));
+    let known = [
+        "rust-lang/crates-io-auth-action",
+        "rubygems/release-gem",
+        "rubygems/configure-rubygems-credentials",
+        "nuget/login",
+        "actions/deploy-pages",
+        "actions/attest",
+        "sigstore/",
+        "slsa-framework/",
+    ]
+    .iter()
+    .any(|k| action.starts_with(k));
+    let pypi = action == "pypa/gh-action-pypi-publish" && !has(&["password"]);
+    let jfrog = action == "jfrog/setup-jfrog-cli" && has(&["oidc-provider-name"]);
+    aws || azure || gcp || vault || known || pypi || jfrog
+}
+
+/// The publish command on `line` targets another registry than the one with
+/// trusted publishing (a private NuGet feed, a private index, an alternative
+/// cargo registry): a token is the only way there, so it is not NHI407.
+fn publishes_elsewhere(p: Provider, line: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r#"(?i)(?:^|\s)(-s|--source|-source|--repository-url|--repository|-r|--publish-url|--index|--index-url|--registry|--host)(?:\s+|=)["']?([^\s"';|&]+)"#)
+            .expect("static regex")
+    });
+    let home = match p {
+        Provider::NuGet => "nuget.org",
+        Provider::PyPi => "pypi.org",
+        Provider::Crates => "crates.io",
+        Provider::RubyGems => "rubygems.org",
+        Provider::Npm => "registry.npmjs.org",
+        _ => return false,
+    };
+    re.captures_iter(line).any(|c| {
+        let flag = c[1].to_ascii_lowercase();
+        let target = c[2].to_ascii_lowercase();
+        let applies = match p {
+            Provider::NuGet => matches!(flag.as_str(), "-s" | "--source" | "-source"),
+            Provider::PyPi => matches!(
+                flag.as_str(),
+                "--repository-url" | "--repository" | "-r" | "--publish-url" | "--index"
+            ),
+            Provider::Crates => matches!(flag.as_str(), "--registry" | "--index"),
+            Provider::RubyGems => flag == "--host",
+            _ => flag == "--registry",
+        };
+        // `testpypi` and cargo's `crates-io` are names of the home registry.
+        let home_named = target.contains(home)
+            || (p == Provider::PyPi && matches!(target.as_str(), "pypi" | "testpypi"))
+            || (p == Provider::Crates && target == "crates-io");
+        applies && !home_named
+    })
+}
+
+/// The sentence a finding shows for `what`. `what` itself stays the
+/// fingerprint key, so findings already labelled keep their identity.
+fn sentence(what: &str) -> String {
+    let fixed = match what {
+        "configure-aws-credentials is given a static access key" => {
+            "The configure-aws-credentials action is given a static access key"
+        }
+        "azure/login is given a service principal secret" => {
+            "The azure/login action is given a service principal secret"
+        }
+        "azure/docker-login is given a registry password" => {
+            "The azure/docker-login action is given a registry password"
+        }
+        "npm publish with an automation token" => "Publishing to npm with an automation token",
+        "crates.io publish with an API token" => "Publishing to crates.io with an API token",
+        "`aws configure set aws_secret_access_key` stores a static key" => {
+            "The script stores a static AWS key with `aws configure set aws_secret_access_key`"
+        }
+        "`az login --service-principal` with a client secret" => {
+            "The script runs `az login` with a service principal's client secret"
+        }
+        "`gcloud auth activate-service-account --key-file` uses a service account key" => {
+            "The script logs in with a service account key file (`gcloud auth activate-service-account`)"
+        }
+        "`vault login` with a static token or AppRole" => {
+            "The script runs `vault login` with a static token or AppRole"
+        }
+        "`docker login` to a federation-capable registry with a stored password" => {
+            "The script runs `docker login` to a federation-capable registry with a stored password"
+        }
+        "`twine upload` with an API token" => "The script runs `twine upload` with an API token",
+        "`poetry config pypi-token.pypi` stores an API token" => {
+            "The script stores a PyPI API token with `poetry config pypi-token.pypi`"
+        }
+        _ => "",
+    };
+    if !fixed.is_empty() {
+        return fixed.to_string();
+    }
+    if what.starts_with('`') && what.contains("` hands the job") {
+        return format!("Variable {what}");
+    }
+    if what.starts_with("docker/login-action") {
+        return format!("The {what}");
+    }
+    capitalised(what)
+}
+
+/// `what` with its first letter upper-case, for the start of a message.
+fn capitalised(what: &str) -> String {
+    let mut c = what.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
     }
 }
 
@@ -663,5 +855,37 @@ pub fn facts_from_scripts(scan: &mut Scan, jobs: &[Job]) {
     for (key, node, range) in found {
         let span = scan.sub(node, range);
         scan.fact(key, span);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publish_targets_without_trusted_publishing() {
+        use Provider::*;
+        for (p, line) in [
+            (NuGet, "dotnet nuget push *.nupkg -k $KEY -s https://pkgs.dev.azure.com/acme/_packaging/feed/nuget/v3/index.json"),
+            (NuGet, "nuget push x.nupkg -ApiKey $K -Source https://nuget.pkg.github.com/acme/index.json"),
+            (PyPi, "twine upload --repository-url https://pypi.acme.internal/ -p $T dist/*"),
+            (PyPi, "twine upload -r private -p $T dist/*"),
+            (Crates, "cargo publish --registry my-registry --token $T"),
+            (RubyGems, "gem push --host https://rubygems.pkg.github.com/acme x.gem"),
+        ] {
+            assert!(publishes_elsewhere(p, line), "{line}");
+        }
+        for (p, line) in [
+            (
+                NuGet,
+                "dotnet nuget push *.nupkg -k $KEY -s https://api.nuget.org/v3/index.json",
+            ),
+            (NuGet, "dotnet nuget push *.nupkg --api-key $KEY"),
+            (PyPi, "twine upload -r testpypi -p $T dist/*"),
+            (Crates, "cargo publish --token $T"),
+            (Crates, "cargo publish --registry crates-io --token $T"),
+        ] {
+            assert!(!publishes_elsewhere(p, line), "{line}");
+        }
     }
 }

@@ -184,7 +184,8 @@ fn unknown_keys(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
         let n = unknown.len();
         unknown.truncate(5);
         scan.note(format!(
-            "{n} key(s) unknown to GitHub Actions ignored by the CI audit: {}{}",
+            "{} unknown to GitHub Actions ignored by the CI audit: {}{}",
+            count(n, "key", "keys"),
             unknown.join(", "),
             if n > 5 { ", …" } else { "" }
         ));
@@ -202,7 +203,7 @@ pub fn check(scan: &mut Scan, jobs: &[Job]) {
             if doc.str(v) == Some("inherit") {
                 let span = doc.span(v);
                 scan.hit(
-                    Hit::new("NHI431", span, format!("job `{}` passes every repository and organisation secret to the called workflow", job.name))
+                    Hit::new("NHI431", span, format!("Job `{}` passes every repository and organisation secret to the called workflow", job.name))
                         .key(format!("inherit:{}", job.name)),
                 );
             }
@@ -245,7 +246,17 @@ fn permissions(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
     let Some((_, p)) = doc.get_entry(root, "permissions") else {
         return;
     };
-    let jobs_n = jobs.len();
+    // A job with its own `permissions:` does not get the workflow's grant;
+    // a job that federates needs it.
+    let own = |job: &Job| {
+        job.node
+            .is_some_and(|j| doc.get(j, "permissions").is_some())
+    };
+    let granted: Vec<&Job> = jobs.iter().filter(|j| !own(j)).collect();
+    let idle = granted
+        .iter()
+        .filter(|j| !super::federation::job_needs_id_token(scan, j))
+        .count();
     let (span, what) = if doc.str(p) == Some("write-all") {
         (doc.span(p), "`permissions: write-all`")
     } else if let Some((k, v)) = doc.get_entry(p, "id-token") {
@@ -259,15 +270,40 @@ fn permissions(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
     if cloud {
         scan.fact("oidc", span.clone());
     }
-    // With one job there is nothing to narrow the grant to.
-    if jobs_n < 2 {
+    // With one job there is nothing to narrow the grant to; when every job
+    // it reaches federates, it is where it belongs.
+    if jobs.len() < 2 || idle == 0 {
         return;
     }
+    let jobs_n = granted.len();
+    let message = if idle == jobs_n {
+        format!("Workflow-level {what} lets {} mint OIDC tokens and no step in them is a known OIDC login; grant it only in the job that federates", count(jobs_n, "job", "jobs"))
+    } else {
+        let verb = if idle == 1 { "does" } else { "do" };
+        format!("Workflow-level {what} reaches {}, {idle} of which {verb} not federate through a known OIDC login; grant it only in the jobs that federate", count(jobs_n, "job", "jobs"))
+    };
     scan.hit(
-        Hit::new("NHI433", span, format!("{what} at workflow level lets all {jobs_n} job(s) mint OIDC tokens; grant it only in the job that federates"))
+        Hit::new("NHI433", span, message)
             .key("workflow-id-token")
-            .prop("jobs", jobs_n),
+            .prop("jobs", jobs_n)
+            .prop("jobs_not_federating", idle),
     );
+}
+
+/// An expression as the file spells it, cut at 60 characters (the cut is
+/// outside the quotes, so what is quoted is text of the file).
+fn shown_expr(expr: &str) -> String {
+    let cut: String = expr.chars().take(60).collect();
+    if cut.len() < expr.len() {
+        format!("`{cut}`…")
+    } else {
+        format!("`{cut}`")
+    }
+}
+
+/// `1 job`, `3 jobs`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// The events that run with the base repository's secrets on untrusted input.
@@ -311,6 +347,51 @@ const PR_HEAD: &[&str] = &[
     "gh pr checkout",
 ];
 
+/// Whether anything after the checkout can run the pull request's code: a
+/// later action (a local `./` one certainly; others may build what they find)
+/// or a script command other than `gh`/`git`/shell control flow. A job that
+/// checks out the pull request only to approve or label it with `gh` runs
+/// none of it.
+fn runs_checked_out_code(scan: &Scan, later: &[Step], rest: &str) -> bool {
+    const INERT: &[&str] = &[
+        "gh", "git", "echo", "printf", "if", "then", "else", "elif", "fi", "[", "[[", "test",
+        "exit", "true", "false", "export", "set", "cd", "}", "{",
+    ];
+    const INERT_ACTIONS: &[&str] = &[
+        "actions/github-script",
+        "actions/labeler",
+        "peter-evans/create-or-update-comment",
+        "dependabot/fetch-metadata",
+    ];
+    let script_runs = |text: &str| {
+        super::shell::logical_lines(text)
+            .into_iter()
+            .any(|(_, line)| {
+                let t = line.trim();
+                !t.is_empty()
+                    && !t.starts_with('#')
+                    && super::shell::segments(line).iter().any(|seg| {
+                        let cmd = super::shell::command(&line[seg.range.clone()]);
+                        !cmd.is_empty() && !INERT.contains(&cmd)
+                    })
+            })
+    };
+    if script_runs(rest) {
+        return true;
+    }
+    later.iter().any(|st| {
+        let action = st.uses.as_ref().is_some_and(|(u, _)| {
+            let u = u.to_ascii_lowercase();
+            !INERT_ACTIONS.iter().any(|a| u.starts_with(a))
+        });
+        action
+            || st
+                .scripts
+                .iter()
+                .any(|&n| scan.doc.str(n).is_some_and(script_runs))
+    })
+}
+
 /// NHI432: a `pull_request_target`/`workflow_run` job that has secrets and
 /// checks out the pull request's code.
 fn privileged_triggers(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
@@ -340,7 +421,8 @@ fn privileged_triggers(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
             continue;
         };
         let mut checkout = None;
-        for step in &job.steps {
+        let mut after = None;
+        for (k, step) in job.steps.iter().enumerate() {
             let is_checkout = step
                 .uses
                 .as_ref()
@@ -358,6 +440,13 @@ fn privileged_triggers(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
                 let Some(s) = doc.str(n) else { continue };
                 if let Some((i, m)) = PR_HEAD.iter().find_map(|m| s.find(m).map(|i| (i, m))) {
                     checkout = Some(scan.sub(n, i..i + m.len()));
+                    // What runs after it: the rest of this script, then later steps.
+                    let rest = if is_checkout {
+                        ""
+                    } else {
+                        s[i..].split_once('\n').map_or("", |r| r.1)
+                    };
+                    after = Some((k, rest.to_string()));
                     break;
                 }
             }
@@ -366,10 +455,15 @@ fn privileged_triggers(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
             }
         }
         let Some(at) = checkout else { continue };
+        if let Some((k, rest)) = &after {
+            if !runs_checked_out_code(scan, &job.steps[k + 1..], rest) {
+                continue;
+            }
+        }
         let trigger_span = doc.span(event_node);
         // A deployment environment can require a reviewer before the job runs.
         let gated = doc.get(j, "environment").is_some();
-        let mut hit = Hit::new("NHI432", at, format!("job `{}` runs on `{event}` with secrets and checks out the pull request's code, so that code can read them{}", job.name, if gated { " (the job's environment may require approval first)" } else { "" }));
+        let mut hit = Hit::new("NHI432", at, format!("Job `{}` runs on `{event}` with secrets and checks out the pull request's code, so that code can read them{}", job.name, if gated { " (the job's environment may require approval first)" } else { "" }));
         if gated {
             hit = hit
                 .confidence(crate::finding::Confidence::Low)
@@ -404,8 +498,7 @@ fn expressions_everywhere(scan: &mut Scan, root: NodeId) {
                     n,
                     r.clone(),
                     "NHI423",
-                    "`toJSON(secrets)` serialises every secret of the repository into one value"
-                        .to_string(),
+                    format!("The expression {} serialises every secret of the repository into one value", shown_expr(expr)),
                 ));
             }
             if let Some(i) = lower.find("fromjson(secrets") {
@@ -413,7 +506,7 @@ fn expressions_everywhere(scan: &mut Scan, root: NodeId) {
                 if let Some(close) = after.find(')') {
                     let tail = &after[close + 1..];
                     if tail.starts_with('.') || tail.starts_with('[') {
-                        hits.push((n, r.clone(), "NHI422", format!("`{}` extracts a field from a JSON secret; the field is not registered for log masking", &after[..close + 1 + tail.find(['}', ' ', ')']).unwrap_or(tail.len()).min(40)])));
+                        hits.push((n, r.clone(), "NHI422", format!("The expression {} extracts a field from a JSON secret; the field is not registered for log masking", shown_expr(expr))));
                     }
                 }
             }

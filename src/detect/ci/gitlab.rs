@@ -144,7 +144,7 @@ fn debug_trace(scan: &mut Scan, jobs: &[Job]) {
         let mut hit = Hit::new(
             "NHI424",
             doc.span(v.key),
-            format!("`{}: \"true\"` writes every variable of {scope}, including masked secrets, to the job log", v.name),
+            format!("Setting `{}` to true writes every variable of {scope}, including masked secrets, to the job log", v.name),
         )
         .key(format!("{}:{scope}", v.name));
         if secrets {
@@ -184,7 +184,7 @@ fn job_jwt(scan: &mut Scan) {
         let name = doc.str(n).unwrap_or("")[r.clone()].to_string();
         let span = scan.sub(n, r);
         scan.hit(
-            Hit::new("NHI434", span, format!("`{name}` was removed in GitLab 17.0 and had one audience for every relying party; declare `id_tokens:` with a specific `aud`"))
+            Hit::new("NHI434", span, format!("The variable `{name}` was removed in GitLab 17.0 and had one audience for every relying party; declare `id_tokens:` with a specific `aud`"))
                 .key(format!("jwt:{name}")),
         );
     }

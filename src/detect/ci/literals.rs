@@ -50,6 +50,16 @@ fn literal_value(scan: &Scan, value: NodeId) -> Option<std::ops::Range<usize>> {
     Some(start..start + t.len())
 }
 
+/// A value that is itself a secret's name (`exclude-secrets: NPM_TOKEN`,
+/// `secret-name: DEPLOY_PRIVATE_KEY`): upper-case words joined by `_`.
+fn names_a_secret(value: &str) -> bool {
+    value.contains('_')
+        && value
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && is_secret_name(value)
+}
+
 /// A value that spells its own variable's name (`dj4ng0s3cr3tk3y` for
 /// DJANGO_SECRET_KEY) is a test stand-in, not a credential.
 fn spells_name(value: &str, name: &str) -> bool {
@@ -79,7 +89,8 @@ fn literal(scan: &mut Scan, value: NodeId, name: &str, rule: &'static str) {
     let Some(range) = literal_value(scan, value) else {
         return;
     };
-    if spells_name(&scan.doc.str(value).unwrap_or("")[range.clone()], name) {
+    let text = &scan.doc.str(value).unwrap_or("")[range.clone()];
+    if spells_name(text, name) || names_a_secret(text) {
         return;
     }
     let secret = scan.doc.str(value).unwrap_or("")[range.clone()].to_string();
@@ -89,7 +100,7 @@ fn literal(scan: &mut Scan, value: NodeId, name: &str, rule: &'static str) {
             rule,
             span.clone(),
             format!(
-                "`{name}` is set to a literal credential: {}",
+                "The value of `{name}` is a literal credential: {}",
                 redact(&secret)
             ),
         )
@@ -138,7 +149,7 @@ pub fn check_registry_passwords(scan: &mut Scan) {
                     Hit::new(
                         "NHI411",
                         span.clone(),
-                        "`DOCKER_AUTH_CONFIG` holds literal registry credentials",
+                        "The value of `DOCKER_AUTH_CONFIG` holds literal registry credentials",
                     )
                     .key("DOCKER_AUTH_CONFIG")
                     .secret(span),
@@ -161,7 +172,7 @@ pub fn check_registry_passwords(scan: &mut Scan) {
                     "NHI411",
                     span.clone(),
                     format!(
-                        "a container registry password is hard-coded: {}",
+                        "A container registry password is hard-coded: {}",
                         redact(&secret)
                     ),
                 )
@@ -177,6 +188,16 @@ pub fn check_registry_passwords(scan: &mut Scan) {
 
 #[cfg(test)]
 mod tests {
+    use super::names_a_secret;
+
+    #[test]
+    fn values_naming_a_secret_are_not_one() {
+        assert!(names_a_secret("SOME_PRIVATE_KEY"));
+        assert!(names_a_secret("NPM_TOKEN"));
+        assert!(!names_a_secret("Xk29fLq7Rz_Wq8zN4mK7rT2xV5b"));
+        assert!(!names_a_secret("AKIA_NOT_A_NAME_9f4c2b7e8a1d"));
+    }
+
     #[test]
     fn values_spelling_their_name_are_stand_ins() {
         assert!(super::spells_name("dj4ng0s3cr3tk3y", "DJANGO_SECRET_KEY"));

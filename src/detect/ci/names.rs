@@ -26,7 +26,8 @@ const SECRET_PARTS: &[&str] = &[
 const NOT_SECRET_LAST: &[&str] = &[
     "ID", "URL", "URI", "FILE", "PATH", "NAME", "USER", "USERNAME", "ENDPOINT", "TYPE", "HOST",
     "ARN", "EXPIRY", "EXPIRES", "TTL", "REGION", "ENABLED", "DIR", "LENGTH", "FORMAT", "VERSION",
-    "SCOPE", "SCOPES", "HEADER", "NUMBER",
+    "SCOPE", "SCOPES", "HEADER", "NUMBER", "AUDIENCE", "AUD", "ISSUER", "LIFETIME", "DURATION",
+    "TIMEOUT", "PREFIX", "LABEL", "MODE", "KIND", "COUNT", "LIMIT",
 ];
 
 /// True for names like `API_TOKEN`, `db-password`, `AWS_SECRET_ACCESS_KEY`,
@@ -98,6 +99,11 @@ pub fn expressions(s: &str) -> Vec<(Range<usize>, &str)> {
 /// automatic `GITHUB_TOKEN`, which the runner mints per job).
 pub fn reads_secret(expr: &str) -> bool {
     let e = expr.replace(' ', "");
+    // `secrets.X != ''`, `!secrets.X`: a boolean about the secret, not the
+    // secret (unless `||` can still yield one of its operands).
+    if (e.contains("==") || e.contains("!=") || e.starts_with('!')) && !e.contains("||") {
+        return false;
+    }
     let mut from = 0;
     while let Some(i) = e[from..].find("secrets") {
         let at = from + i;
@@ -248,6 +254,9 @@ mod tests {
             "PATH",
             "servicePrincipalKey",
             "tokenUrl",
+            "id_token_audience",
+            "TOKEN_ISSUER",
+            "tokenLifetime",
         ] {
             assert!(!is_secret_name(n), "{n}");
         }
@@ -269,6 +278,9 @@ mod tests {
         assert!(!reads_secret("secrets.GITHUB_TOKEN"));
         assert!(!reads_secret("github.token"));
         assert!(!reads_secret("inputs.mysecrets"));
+        assert!(!reads_secret("secrets.X != ''"));
+        assert!(!reads_secret("!secrets.X"));
+        assert!(reads_secret("secrets.X != '' && secrets.X || 'none'"));
         let r = secret_refs(System::GitHub, "x ${{ secrets.A }} $TOKEN", &[]);
         assert_eq!(r.len(), 2);
     }

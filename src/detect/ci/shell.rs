@@ -39,12 +39,12 @@ pub fn logical_lines(s: &str) -> Vec<(usize, &str)> {
 
 /// One simple command of a line: its span in the line and whether its
 /// output is piped into the next command.
-struct Segment {
-    range: Range<usize>,
+pub(super) struct Segment {
+    pub range: Range<usize>,
     piped: bool,
 }
 
-fn segments(line: &str) -> Vec<Segment> {
+pub(super) fn segments(line: &str) -> Vec<Segment> {
     let b = line.as_bytes();
     let mut out = Vec::new();
     let (mut single, mut double) = (false, false);
@@ -83,7 +83,7 @@ fn segments(line: &str) -> Vec<Segment> {
 }
 
 /// The command word of a segment, skipping `VAR=x` prefixes and `sudo`.
-fn command(seg: &str) -> &str {
+pub(super) fn command(seg: &str) -> &str {
     for w in seg.split_whitespace() {
         if w == "sudo" || (w.contains('=') && !w.starts_with('-') && !w.starts_with('"')) {
             continue;
@@ -215,7 +215,7 @@ fn script(
         {
             let use_span = scan.sub(node, off + first.start..off + first.end);
             scan.hit(
-                Hit::new("NHI420", at, format!("`set -x` traces every command, and a later line expands the secret `{}` into the trace", short(name)))
+                Hit::new("NHI420", at, format!("Tracing with `set -x` logs every command, and a later line expands the secret `{}` into the trace", short(name)))
                     .key(format!("xtrace:{}", short(name)))
                     .related(use_span, "secret expanded while tracing is on"),
             );
@@ -229,8 +229,9 @@ fn script(
                 .iter()
                 .filter(|(r, _)| r.start >= seg.range.start && r.end <= seg.range.end)
                 .collect();
-            // `echo "##vso[…]"` is an agent command, consumed, not logged.
-            let agent_command = text.contains("##vso[");
+            // `echo "##vso[…]"` is an agent command, consumed, not logged;
+            // `echo "::add-mask::$X"` registers X for masking: it hides it.
+            let agent_command = text.contains("##vso[") || text.contains("::add-mask::");
             if prints(cmd) && !seg.piped && !agent_command {
                 if let Some(target) = redirect(text) {
                     if let (Some(f), Some((r, name))) = (runner_file(target), refs.first()) {
@@ -244,7 +245,7 @@ fn script(
                             Hit::new(
                                 rule,
                                 span,
-                                format!("the secret `{}` is written to `{f}`", short(name)),
+                                format!("The secret `{}` is written to `{f}`", short(name)),
                             )
                             .key(format!("{f}:{}", short(name)))
                             .prop("target", f),
@@ -264,7 +265,10 @@ fn script(
                         Hit::new(
                             "NHI420",
                             span,
-                            format!("`{cmd}` prints the secret `{}` to the job log", short(name)),
+                            format!(
+                                "Command `{cmd}` prints the secret `{}` to the job log",
+                                short(name)
+                            ),
                         )
                         .key(format!("print:{}", short(name))),
                     );
@@ -278,7 +282,9 @@ fn script(
                         Hit::new(
                             "NHI420",
                             span,
-                            format!("`cat` prints the credential file `{f}` to the job log"),
+                            format!(
+                                "Command `cat` prints the credential file `{f}` to the job log"
+                            ),
                         )
                         .key(format!("cat:{f}")),
                     );
@@ -297,7 +303,7 @@ fn script(
             {
                 if let Some((r, name)) = refs.first() {
                     let span = scan.sub(node, off + r.start..off + r.end);
-                    scan.hit(Hit::new("NHI421", span, format!("`##vso[task.setvariable]` re-publishes the secret `{}` as a variable that is not marked `issecret=true`", short(name))).key(format!("setvariable:{}", short(name))));
+                    scan.hit(Hit::new("NHI421", span, format!("The agent command `##vso[task.setvariable` re-publishes the secret `{}` as a variable that is not marked `issecret=true`", short(name))).key(format!("setvariable:{}", short(name))));
                 }
             }
         }
@@ -352,7 +358,7 @@ fn interpolation(
             "a credential input"
         };
         scan.hit(
-            Hit::new("NHI430", span, format!("`${{{{ {expr} }}}}` pastes {what} into the script text; pass it through `env:` and use the shell variable"))
+            Hit::new("NHI430", span, format!("The expression `{}` pastes {what} into the script text; pass it through `env:` and use the shell variable", &line[r.clone()]))
                 .key(format!("interp:{expr}")),
         );
     }
@@ -406,7 +412,7 @@ fn artifacts(scan: &mut Scan, job: &Job, written: &[Written]) {
                                 "NHI421",
                                 span,
                                 format!(
-                                    "the artifact uploads `{}`, which a script wrote a secret into",
+                                    "The artifact uploads `{}`, which a script wrote a secret into",
                                     w.file
                                 ),
                             )

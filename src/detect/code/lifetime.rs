@@ -40,13 +40,21 @@ fn eval(c: &Code, span: &Span, mode: Mode, depth: u8) -> Option<f64> {
                 .flatten();
         }
     }
+    // A duration that is a product of literals: `50 * 60`, `(24 * 3600)`.
+    if mode == Mode::Relative {
+        if let Some(v) = arith(c, span) {
+            return Some(v);
+        }
+    }
     let mut total = 0.0;
     let mut found = false;
     let ms = millis_context(c, span);
     let mut i = span.start;
     while i < span.end {
         if let Some((secs, next)) = unit_term(c, i, span.end) {
-            total += secs;
+            // `time.Now().Add(-time.Hour)`, `now - timedelta(hours=1)`: a
+            // deliberately expired token, not a long lifetime.
+            total += if negated(c, i) { -secs } else { secs };
             found = true;
             i = next;
             continue;
@@ -81,32 +89,74 @@ fn eval(c: &Code, span: &Span, mode: Mode, depth: u8) -> Option<f64> {
     if depth >= 2 {
         return None;
     }
-    // Follow identifiers: `now + LIFETIME`, `"exp": expires_at`, `Expires: ttl`.
+    // Follow identifiers: `now + LIFETIME`, `"exp": expires_at`, `Expires: ttl`,
+    // and class constants read through the class or instance (`JWT.EXPIRATION`,
+    // `self.LIFETIME`, `Constants.TTL` defined in the same file).
     for i in span.clone() {
+        let member_const = i >= 2
+            && (c.is(i - 1, ".") || c.is(i - 1, "::"))
+            && c.is_ident(i - 2)
+            && is_constant(c.text(i));
+        // `span.TotalSeconds` (C#): the span's own value.
+        let total = c.is(i + 1, ".") && matches!(c.text(i + 2), "TotalSeconds" | "TotalMinutes");
         if !c.is_ident(i)
             || c.is(i + 1, "(")
-            || c.is(i + 1, ".")
-            || (i > 0 && (c.is(i - 1, ".") || c.is(i - 1, "->")))
+            || (c.is(i + 1, ".") && !total)
+            || (!member_const && i > 0 && (c.is(i - 1, ".") || c.is(i - 1, "->")))
         {
             continue;
         }
         let Some(v) = c.resolve(c.text(i), span.start) else {
             continue;
         };
-        let addend = (i > span.start && c.is(i - 1, "+"))
+        // Where the reference starts (`JWT.` in `JWT.EXPIRATION`).
+        let first = if member_const { i - 2 } else { i };
+        let addend = (first > span.start && c.is(first - 1, "+"))
             || c.is(i + 1, "+")
-            || span.len() == 1 && mode == Mode::Relative;
+            || c.is(i + 1, "*")
+            || (first > span.start && c.is(first - 1, "*"))
+            || span.len() == 1 && mode == Mode::Relative
+            || member_const && span.len() == 3 && mode == Mode::Relative;
         let m = if addend { Mode::Relative } else { mode };
         if let Some(s) = eval(c, &v, m, depth + 1) {
+            // `LIFETIME * 1000`, `60 * TTL_MINUTES`: literal factors beside the name.
+            let mut times = 1.0;
+            let mut j = i + 1;
+            while j + 1 < span.end && c.is(j, "*") && c.kind(j + 1) == Some(Kind::Num) {
+                times *= number(c.text(j + 1)).unwrap_or(1.0);
+                j += 2;
+            }
+            let mut k = first;
+            while k >= span.start + 2 && c.is(k - 1, "*") && c.kind(k - 2) == Some(Kind::Num) {
+                times *= number(c.text(k - 2)).unwrap_or(1.0);
+                k -= 2;
+            }
+            let raw = s * times;
             let scaled = if addend && ms && c.kind(v.start) == Some(Kind::Num) {
-                s / 1000.0
+                raw / 1000.0
             } else {
-                s
+                raw
             };
-            return Some(scaled);
+            return Some(if negated(c, k) { -scaled } else { scaled });
         }
     }
     None
+}
+
+/// An UPPER_CASE name: a constant.
+fn is_constant(name: &str) -> bool {
+    name.len() > 1
+        && name.chars().any(|c| c.is_ascii_uppercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// The term starting at `i` is subtracted or negated: a `-` before it, or
+/// before the `n *` that multiplies it.
+fn negated(c: &Code, i: usize) -> bool {
+    let start = if i >= 2 && c.is(i - 1, "*") { i - 2 } else { i };
+    start > 0 && c.is(start - 1, "-")
 }
 
 /// The expression counts milliseconds (`Date.now()`, `getTime()`,
@@ -117,6 +167,8 @@ fn millis_context(c: &Code, span: &Span) -> bool {
             c.text(i),
             "getTime" | "currentTimeMillis" | "UnixMilli" | "toEpochMilli"
         ) || (c.seq(i, &["Date", ".", "now"]))
+            // `new Date(now + 3600 * 1000)`: Java's and JavaScript's Date take milliseconds.
+            || (c.lang != Lang::Python && c.seq(i, &["Date", "("]) && !c.is(i.wrapping_sub(1), "."))
     });
     let divided = span
         .clone()
@@ -293,6 +345,12 @@ fn unit_term(c: &Code, i: usize, end: usize) -> Option<(f64, usize)> {
                     .and(number(c.text(i - 2)))
                 {
                     n = v;
+                    // `365 * 24 * time.Hour`: every literal factor before it.
+                    let mut k = i - 2;
+                    while k >= 2 && c.is(k - 1, "*") && c.kind(k - 2) == Some(Kind::Num) {
+                        n *= number(c.text(k - 2)).unwrap_or(1.0);
+                        k -= 2;
+                    }
                 } else if c.is(i - 2, ")") {
                     let open = c.close(i - 2);
                     if let Some(v) = arith(c, &(open + 1..i - 2)) {
@@ -446,12 +504,39 @@ mod tests {
             ("1.hour.from_now.to_i", Ruby, Absolute, 3600.0),
             ("time() + 3600", Php, Absolute, 3600.0),
             ("strtotime('+1 hour')", Php, Absolute, 3600.0),
+            ("time.Now().Add(-time.Hour)", Go, Absolute, -3600.0),
+            ("time.Now().Add(-2 * time.Hour)", Go, Absolute, -7200.0),
+            (
+                "time.Now().Add(365 * 24 * time.Hour)",
+                Go,
+                Absolute,
+                31_536_000.0,
+            ),
+            (
+                "datetime.utcnow() - timedelta(hours=1)",
+                Python,
+                Absolute,
+                -3600.0,
+            ),
         ];
         for (src, lang, mode, want) in cases {
             assert_eq!(eval_src(src, *lang, *mode), Some(*want), "{src}");
         }
         assert_eq!(eval_src("now", Python, Absolute), None);
         assert_eq!(eval_src("claims.exp", JavaScript, Absolute), None);
+    }
+
+    #[test]
+    fn class_constants_and_millisecond_dates() {
+        let src = "class JWT:\n    EXPIRATION = 50 * 60\n    def f(self):\n        t = int(time.time())\n        e = t + JWT.EXPIRATION\n        x = {'exp': e}\n";
+        let c = Code::new(src, Lang::Python);
+        let at = (0..c.len()).rev().find(|&i| c.is(i, "e")).unwrap();
+        assert_eq!(seconds(&c, &(at..at + 1), Mode::Absolute), Some(3000.0));
+        let src = "class A { static final long TTL = 600; void f() { long now = System.currentTimeMillis(); b.expirationTime(new Date(now + TTL * 1000)); } }";
+        let c = Code::new(src, Lang::Java);
+        let d = c.find_all(&["new", "Date"])[0];
+        let end = c.close(d + 2) + 1;
+        assert_eq!(seconds(&c, &(d..end), Mode::Absolute), Some(600.0));
     }
 
     #[test]

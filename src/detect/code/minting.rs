@@ -2,12 +2,16 @@
 //! with a lifetime longer than `--max-assertion-lifetime`.
 //!
 //! The same token shapes serve every language: an `exp`-like key in a claims
-//! literal, a subscript assignment, a `.claim("exp", …)` call or an expiry
-//! setter; or a duration key (`expiresIn`, `expires_in`, Go `Expires`). The
-//! finding needs a client-assertion context in the same function: the words
-//! client_assertion / jwt-bearer / private_key_jwt, a token-endpoint audience,
-//! or `iss` and `sub` set to the same expression.
+//! literal, a subscript or field assignment, a `.claim("exp", …)` call or an
+//! expiry setter; a duration key (`expiresIn`, `expires_in`, Go `Expires`);
+//! or a lifetime argument of an assertion-building helper. The finding needs
+//! evidence in the claims themselves ([`claims`]): iss equals sub, the
+//! audience is a token endpoint — or the words client_assertion / jwt-bearer
+//! / private_key_jwt in the innermost enclosing function, or a function
+//! named for assertions. ID tokens, token responses, attestations and DPoP
+//! proofs are not client assertions.
 
+use super::claims::Claims;
 use super::lexer::{Kind, Lang};
 use super::lifetime::{self, Mode};
 use super::query::{Code, Span};
@@ -39,7 +43,7 @@ fn relative_ok(c: &Code, i: usize) -> bool {
     if c.lang != Lang::Python {
         return true;
     }
-    let Some(open) = enclosing_open(c, i) else {
+    let Some(open) = c.enclosing_open(i) else {
         return false;
     };
     if !c.is(open, "(") || open == 0 {
@@ -70,6 +74,44 @@ struct Site {
     mode: Mode,
     /// The claims literal opener, when the expiry is one of its entries.
     literal: Option<usize>,
+    /// The assertion helper the lifetime is passed to.
+    helper: Option<usize>,
+    /// The lifetime is the default of the assertion helper defined here.
+    default_of: Option<usize>,
+}
+
+impl Site {
+    /// An expiry at `key` with value `value` outside a claims literal.
+    fn at(key: usize, value: Span, mode: Mode) -> Site {
+        Site {
+            key,
+            value,
+            mode,
+            literal: None,
+            helper: None,
+            default_of: None,
+        }
+    }
+
+    /// The claims literal: the one the expiry sits in, or the one assigned
+    /// to the object an expiry is set on (`payload = {…}` … `payload["exp"] = v`).
+    fn claims_literal(&self, c: &Code) -> Option<usize> {
+        if self.literal.is_some() {
+            return self.literal;
+        }
+        let mut r = self.key.checked_sub(1)?;
+        if c.is(r, ":") || c.is(r, "[") || c.is(r, ".") || c.is(r, "->") {
+            r = r.checked_sub(1)?;
+        }
+        if c.is(r, "[") {
+            r = r.checked_sub(1)?;
+        }
+        if !c.is_ident(r) {
+            return None;
+        }
+        let v = c.resolve(c.text(r), r)?;
+        c.literal_open(&v)
+    }
 }
 
 fn sites(c: &Code) -> Vec<Site> {
@@ -96,23 +138,39 @@ fn sites(c: &Code) -> Vec<Site> {
             if entry && !(c.lang == Lang::Python && c.is(sep, ":") && c.kind(i) != Some(Kind::Str))
             {
                 let v = sep + 1;
-                let literal = enclosing_open(c, i);
+                let literal = c.enclosing_open(i);
                 out.push(Site {
-                    key: i,
-                    value: v..c.expr_end(v),
-                    mode,
                     literal,
+                    ..Site::at(i, v..c.expr_end(v), mode)
                 });
+                continue;
+            }
+            // C# collection initializer pairs: `new JwtPayload { { "exp", v }, … }`.
+            if abs
+                && c.kind(i) == Some(Kind::Str)
+                && c.is(i.wrapping_sub(1), "{")
+                && c.is(i + 1, ",")
+            {
+                let inner = i - 1;
+                out.push(Site {
+                    literal: c.enclosing_open(inner),
+                    ..Site::at(i, i + 2..c.close(inner), mode)
+                });
+                continue;
+            }
+            // `claims.ExpiresAt = v`, `payload.exp = v` (not `==`).
+            if abs
+                && c.is_ident(i)
+                && i > 0
+                && (c.is(i - 1, ".") || c.is(i - 1, "->"))
+                && c.is(i + 1, "=")
+            {
+                out.push(Site::at(i, i + 2..c.expr_end(i + 2), mode));
                 continue;
             }
             // `claims["exp"] = v`, `$payload['exp'] = v`, `payload[:exp] = v`.
             if abs && c.is(i.wrapping_sub(1), "[") && c.is(i + 1, "]") && c.is(i + 2, "=") {
-                out.push(Site {
-                    key: i,
-                    value: i + 3..c.expr_end(i + 3),
-                    mode,
-                    literal: None,
-                });
+                out.push(Site::at(i, i + 3..c.expr_end(i + 3), mode));
                 continue;
             }
             if c.lang == Lang::Ruby
@@ -122,12 +180,7 @@ fn sites(c: &Code) -> Vec<Site> {
                 && c.is(i + 1, "]")
                 && c.is(i + 2, "=")
             {
-                out.push(Site {
-                    key: i,
-                    value: i + 3..c.expr_end(i + 3),
-                    mode,
-                    literal: None,
-                });
+                out.push(Site::at(i, i + 3..c.expr_end(i + 3), mode));
                 continue;
             }
         }
@@ -138,26 +191,74 @@ fn sites(c: &Code) -> Vec<Site> {
         {
             let args = c.args(i + 1);
             if args.len() == 2 && args[0].len() == 1 && c.str_value(args[0].start) == Some("exp") {
-                out.push(Site {
-                    key: args[0].start,
-                    value: args[1].clone(),
-                    mode: Mode::Absolute,
-                    literal: None,
-                });
+                out.push(Site::at(args[0].start, args[1].clone(), Mode::Absolute));
             }
             continue;
+        }
+        // `build_client_assertion(key, id, url, lifetime=3600)`,
+        // `createAssertion({ ttl: 7200 })`: an assertion helper's lifetime.
+        if c.is_ident(i) && c.is(i + 1, "(") && assertion_named(t) && !defines(c, i) {
+            for a in c.args(i + 1) {
+                // A duration passed by position: `SignedJWTProfileAssertion(id, aud, time.Hour, signer)`.
+                // (Not a claims literal: its `exp` entry is a site of its own.)
+                if c.kwarg_entries(std::slice::from_ref(&a)).is_empty()
+                    && !a.clone().any(|k| c.is(k, "{"))
+                    && a.clone().any(|k| duration_word(c, k))
+                {
+                    out.push(Site {
+                        helper: Some(i),
+                        ..Site::at(a.start, a.clone(), Mode::Relative)
+                    });
+                }
+                let mut entries: Vec<(usize, Span)> = c.kwarg_entries(std::slice::from_ref(&a));
+                if let Some(o) = c.literal_open(&a).filter(|&o| c.is(o, "{")) {
+                    entries.extend(c.entries(o));
+                }
+                for (k, v) in entries {
+                    let name = c.str_value(k).unwrap_or(c.text(k));
+                    if lifetime_param(name) {
+                        out.push(Site {
+                            helper: Some(i),
+                            ..Site::at(k, v, Mode::Relative)
+                        });
+                    }
+                }
+            }
+        }
+        // `def create_normal_assertion(…, expires_in=600)`: a helper's default.
+        if c.is_ident(i) && c.is(i + 1, "(") && assertion_named(t) && defines(c, i) {
+            for (k, v) in c.kwarg_entries(&c.args(i + 1)) {
+                let name = c.str_value(k).unwrap_or(c.text(k));
+                if lifetime_param(name) {
+                    out.push(Site {
+                        default_of: Some(i),
+                        ..Site::at(k, v, Mode::Relative)
+                    });
+                }
+            }
+        }
+        // `kwargs.pop("expires_in", 3600)`, `options.get("ttl", 600)`: a
+        // default inside a helper (judged by the function it is in).
+        if c.is_ident(i)
+            && matches!(t, "pop" | "get" | "getOrDefault" | "fetch")
+            && c.is(i + 1, "(")
+            && i > 0
+            && c.is(i - 1, ".")
+        {
+            let args = c.args(i + 1);
+            if args.len() == 2
+                && args[0].len() == 1
+                && c.str_value(args[0].start).is_some_and(lifetime_param)
+            {
+                out.push(Site::at(args[0].start, args[1].clone(), Mode::Relative));
+            }
         }
         if let Some(mode) = setter(t) {
             if c.is_ident(i) && c.is(i + 1, "(") && i > 0 && (c.is(i - 1, ".") || c.is(i - 1, "->"))
             {
                 let args = c.args(i + 1);
                 if args.len() == 1 {
-                    out.push(Site {
-                        key: i,
-                        value: args[0].clone(),
-                        mode,
-                        literal: None,
-                    });
+                    out.push(Site::at(i, args[0].clone(), mode));
                 }
             }
         }
@@ -165,71 +266,99 @@ fn sites(c: &Code) -> Vec<Site> {
     out
 }
 
-/// The innermost bracket opener containing token `i`.
-fn enclosing_open(c: &Code, i: usize) -> Option<usize> {
-    let mut j = i;
-    let mut depth = 0usize;
-    while j > 0 {
-        j -= 1;
-        if c.is(j, ")") || c.is(j, "]") || c.is(j, "}") {
-            depth += 1;
-        } else if c.is_open(j) {
-            if depth == 0 {
-                return Some(j);
-            }
-            depth -= 1;
-        }
-    }
-    None
-}
-
 /// Words that put a function in a client-assertion context (normalised:
 /// lower case, `-` → `_`).
-const CONTEXT_WORDS: [&str; 12] = [
+const CONTEXT_WORDS: [&str; 6] = [
     "client_assertion",
     "clientassertion",
     "jwt_bearer",
     "jwtbearer",
     "private_key_jwt",
     "privatekeyjwt",
-    "token_uri",
-    "tokenuri",
-    "token_endpoint",
-    "tokenendpoint",
-    "token_url",
-    "tokenurl",
 ];
 
-/// Words that make a function a client-assertion context on their own.
-const STRONG: usize = 6;
+/// Token types that are signed JWTs with claims but not client assertions:
+/// client attestations (their attester sets the lifetime), DPoP proofs,
+/// access tokens, logout tokens.
+const OTHER_TYPES: [&str; 5] = [
+    "attestation+jwt",
+    "dpop+jwt",
+    "at+jwt",
+    "logout+jwt",
+    "token-introspection+jwt",
+];
 
-/// Why `scope` is a client-assertion context, if it is. When the expiry sits
-/// in a claims literal that sets `aud`, only that `aud` value may count as a
-/// token-endpoint audience (a token-endpoint URL elsewhere in the function
-/// is not evidence about these claims).
-fn context(c: &Code, scope: &Span, literal: Option<usize>) -> Option<String> {
-    let aud = literal.and_then(|o| c.field(o, "aud"));
-    if let Some(aud) = &aud {
-        let v = c.deref(aud.clone(), aud.start);
-        for span in [aud, &v] {
-            if let Some(why) = words(c, span, CONTEXT_WORDS.len()) {
-                return Some(why);
-            }
-        }
-    }
-    let limit = if aud.is_some() {
-        STRONG
-    } else {
-        CONTEXT_WORDS.len()
-    };
-    if let Some(why) = words(c, scope, limit) {
-        return Some(why);
-    }
-    iss_is_sub(c, literal)
+/// A helper named for building assertions (`build_client_assertion`,
+/// `createAssertion`, `makeJwtAssertion`), not a test assertion helper.
+fn assertion_named(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.contains("assertion")
+        && (n.starts_with("assertion") || !n.starts_with("assert"))
+        && !n.ends_with("assertions")
 }
 
-fn words(c: &Code, span: &Span, limit: usize) -> Option<String> {
-    let endpoints = limit > STRONG;
+/// Keyword or option names that hold an assertion helper's lifetime.
+fn lifetime_param(name: &str) -> bool {
+    let n = name.to_ascii_lowercase().replace('_', "");
+    matches!(
+        n.as_str(),
+        "lifetime"
+            | "lifetimeseconds"
+            | "ttl"
+            | "expiresin"
+            | "validity"
+            | "validfor"
+            | "expiresafter"
+    )
+}
+
+/// A token that builds a duration: Go `time.Hour`, `timedelta`, `Duration`,
+/// `ofMinutes`, `FromHours`.
+fn duration_word(c: &Code, k: usize) -> bool {
+    let t = c.text(k);
+    (t == "time" && c.is(k + 1, ".") && matches!(c.text(k + 2), "Hour" | "Minute" | "Second"))
+        || matches!(t, "timedelta" | "Duration" | "TimeSpan")
+        || (t.starts_with("of") || t.starts_with("From"))
+            && ["Seconds", "Minutes", "Hours", "Days"]
+                .iter()
+                .any(|u| t.ends_with(u))
+}
+
+/// `def name(`, `function name(`, `fn name(`, `func name(`: a definition, not a call.
+fn defines(c: &Code, i: usize) -> bool {
+    i > 0 && matches!(c.text(i - 1), "def" | "function" | "fn" | "func" | "fun")
+}
+
+/// Why the expiry at `s` belongs to a client assertion, if it does.
+fn context(c: &Code, s: &Site, scope: &Span) -> Option<String> {
+    // A lifetime given to an assertion helper, or an expiry among the
+    // arguments of one (authlib `AssertionSession(…, expires_at=…)`).
+    let callee = s
+        .literal
+        .filter(|&o| c.is(o, "(") && o > 0 && assertion_named(c.text(o - 1)))
+        .map(|o| o - 1);
+    if let Some(h) = s.helper.or(callee) {
+        return Some(format!("passed to `{}`", c.text(h)));
+    }
+    if let Some(h) = s.default_of {
+        return Some(format!("the default of `{}`", c.text(h)));
+    }
+    let claims = Claims::gather(c, s.claims_literal(c), scope);
+    if claims.not_an_assertion() || other_type(c, scope) || serves_tokens(c, scope) {
+        return None;
+    }
+    if let Some(why) = claims.evidence(c) {
+        return Some(why);
+    }
+    if let Some(why) = words(c, scope) {
+        return Some(why);
+    }
+    c.fn_name(scope)
+        .filter(|n| assertion_named(n))
+        .map(|n| format!("built in `{n}`"))
+}
+
+fn words(c: &Code, span: &Span) -> Option<String> {
     for i in span.clone() {
         let word = match c.kind(i) {
             Some(Kind::Ident) => c.text(i),
@@ -240,46 +369,67 @@ fn words(c: &Code, span: &Span, limit: usize) -> Option<String> {
             continue;
         }
         let norm = word.to_ascii_lowercase().replace('-', "_");
-        if let Some(w) = CONTEXT_WORDS[..limit].iter().find(|w| norm.contains(*w)) {
+        if let Some(w) = CONTEXT_WORDS.iter().find(|w| norm.contains(*w)) {
             return Some(format!("mentions {w}"));
-        }
-        if endpoints
-            && c.kind(i) == Some(Kind::Str)
-            && (norm.ends_with("/token")
-                || norm.contains("/token?")
-                || norm.contains("oauth2/v2.0/token"))
-        {
-            return Some("audience is a token endpoint".into());
         }
     }
     None
 }
 
-/// `iss` and `sub` set to the same expression in the claims literal.
-fn iss_is_sub(c: &Code, literal: Option<usize>) -> Option<String> {
-    if let Some(open) = literal {
-        let iss = c.field(open, "iss").map(|v| c.normalized(&v));
-        let sub = c.field(open, "sub").map(|v| c.normalized(&v));
-        if let (Some(a), Some(b)) = (iss, sub) {
-            if a == b && !a.is_empty() {
-                return Some("iss equals sub".into());
-            }
-        }
-    }
-    None
+/// The function writes a token response (`"access_token": …`,
+/// `resp["id_token"] = …`): a token endpoint, often a test double, minting
+/// ID or access tokens, not a client signing its assertion.
+fn serves_tokens(c: &Code, scope: &Span) -> bool {
+    scope.clone().any(|i| {
+        let key = c.str_value(i).unwrap_or(c.text(i));
+        matches!(key, "access_token" | "id_token")
+            && (c.is(i + 1, ":") || c.is(i + 1, "=>") || c.seq(i + 1, &["]", "="]))
+            && !(c.is(i + 1, ":") && c.lang == Lang::Python && c.kind(i) != Some(Kind::Str))
+    })
+}
+
+/// A string naming another token type (`typ: 'dpop+jwt'`) in `scope`.
+fn other_type(c: &Code, scope: &Span) -> bool {
+    scope.clone().any(|i| {
+        c.str_value(i).filter(|v| v.len() < 100).is_some_and(|v| {
+            OTHER_TYPES
+                .iter()
+                .any(|t| v.to_ascii_lowercase().contains(t))
+        })
+    })
 }
 
 /// Explicit lifetimes over the limit (NHI210).
 pub fn check(c: &Code, max: u64, hits: &mut Vec<Hit>) {
-    for s in sites(c) {
+    let all = sites(c);
+    // Lifetimes that are an assertion helper's default: uses of that default
+    // elsewhere in the file (`now + expires_in`, `expires_in=e`) are the same
+    // problem, reported once at the default.
+    let defaults: Vec<f64> = all
+        .iter()
+        .filter(|s| s.default_of.is_some())
+        .filter_map(|s| lifetime::seconds(c, &s.value, s.mode))
+        .collect();
+    for s in all {
         let Some(secs) = lifetime::seconds(c, &s.value, s.mode) else {
             continue;
         };
         if secs <= max as f64 {
             continue;
         }
-        let scope = c.fn_scope(s.key);
-        let Some(why) = context(c, &scope, s.literal) else {
+        let literal = s
+            .value
+            .clone()
+            .any(|i| matches!(c.kind(i), Some(Kind::Num) | Some(Kind::Str)));
+        if s.default_of.is_none() && !literal && defaults.contains(&secs) {
+            continue;
+        }
+        // A map of expiries by token type (`map[TokenType]time.Time{…}`) is a store.
+        if c.is(s.value.start, "map") {
+            continue;
+        }
+        let scope = c.inner_fn_scope(s.key);
+        let Some(why) = context(c, &s, &scope) else {
             continue;
         };
         let severity = if secs > 3600.0 { "high" } else { "medium" };
@@ -287,7 +437,7 @@ pub fn check(c: &Code, max: u64, hits: &mut Vec<Hit>) {
             rule: "NHI210",
             span: s.key..s.value.end,
             message: format!(
-                "client assertion minted with a lifetime of {} ({} s; limit {} s); {}",
+                "Client assertion minted with a lifetime of {} ({} s; limit {} s): {}",
                 lifetime::human(secs),
                 secs.round() as u64,
                 max,

@@ -9,6 +9,7 @@
 //! file matches its libraries' calls over those tokens. Files are gated by
 //! extension and by the engine's keyword prefilter before any lexing.
 
+mod claims;
 mod csharp;
 mod go;
 mod javascript;
@@ -130,7 +131,9 @@ impl Detector for CodeChecks {
             let Some(mut d) = ctx.finding(h.rule, item, bytes, content.as_bytes(), None) else {
                 continue;
             };
-            d = d.message(h.message).property("language", lang.name());
+            d = d
+                .message(sentence_start(h.message))
+                .property("language", lang.name());
             if let Some(s) = h.severity.and_then(Severity::parse) {
                 d = d.severity(s);
             }
@@ -197,6 +200,16 @@ pub(crate) mod util {
     /// The value in `span` is the literal `false`/`False`.
     pub fn is_false(c: &Code, span: &Span) -> bool {
         span.len() == 1 && matches!(c.text(span.start), "false" | "False" | "FALSE")
+    }
+}
+
+/// Messages start with a capital letter. Most code messages open with a
+/// library's own lower-case name (`jsonwebtoken verify …`, `authlib
+/// PrivateKeyJWT …`), which must keep its spelling: those read "The …".
+fn sentence_start(message: String) -> String {
+    match message.chars().next() {
+        Some(c) if c.is_lowercase() => format!("The {message}"),
+        _ => message,
     }
 }
 

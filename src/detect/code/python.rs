@@ -213,9 +213,9 @@ fn defaults(c: &Code, hits: &mut Vec<Hit>) {
                 Hit::new(
                     "NHI211",
                     i..i + 3,
-                    "Okta SDK private-key authorization signs client assertions that live 3600 s",
+                    "Okta SDK private-key authorization signs client assertions that live 50 min (3000 s; 1 h in older SDK versions)",
                 )
-                .prop("default_lifetime_seconds", 3600),
+                .prop("default_lifetime_seconds", 3000),
             );
         }
     }

@@ -167,6 +167,11 @@ impl<'a> Code<'a> {
             .map(|(_, v)| v)
     }
 
+    /// Each of `args` that is a keyword argument or entry (`name=v`, `name: v`).
+    pub fn kwarg_entries(&self, args: &[Span]) -> Vec<(usize, Span)> {
+        args.iter().filter_map(|a| self.entry(a.clone())).collect()
+    }
+
     /// If `span` is one bracketed literal, its opener.
     pub fn literal_open(&self, span: &Span) -> Option<usize> {
         let mut s = span.start;
@@ -325,6 +330,21 @@ impl<'a> Code<'a> {
     /// The outermost enclosing `{ … }` whose header has parentheses (a
     /// function, method or lambda body), or the whole file.
     fn brace_scope(&self, i: usize) -> Span {
+        self.fn_braces(i, false)
+    }
+
+    /// The innermost function, method or lambda enclosing token `i` (the
+    /// whole file at top level): evidence about one token must come from the
+    /// code that builds it, not from a long test body around it.
+    pub fn inner_fn_scope(&self, i: usize) -> Span {
+        if matches!(self.lang, Lang::Python | Lang::Ruby) {
+            return self.indent_scope(i);
+        }
+        self.fn_braces(i, true)
+    }
+
+    /// The innermost or outermost function body enclosing token `i`.
+    fn fn_braces(&self, i: usize, innermost: bool) -> Span {
         let mut best = 0..self.len();
         let mut j = i.min(self.len());
         let mut depth = 0usize;
@@ -339,10 +359,70 @@ impl<'a> Code<'a> {
                 }
                 if self.header_has_parens(j) {
                     best = j..self.close(j) + 1;
+                    if innermost {
+                        break;
+                    }
                 }
             }
         }
         best
+    }
+
+    /// The innermost bracket opener containing token `i`.
+    pub fn enclosing_open(&self, i: usize) -> Option<usize> {
+        let mut j = i;
+        let mut depth = 0usize;
+        while j > 0 {
+            j -= 1;
+            if self.is(j, ")") || self.is(j, "]") || self.is(j, "}") {
+                depth += 1;
+            } else if self.is_open(j) {
+                if depth == 0 {
+                    return Some(j);
+                }
+                depth -= 1;
+            }
+        }
+        None
+    }
+
+    /// The name of the function whose scope is `scope` (as returned by
+    /// [`Code::inner_fn_scope`]), when it has one: `def name(`, `name(…) {`,
+    /// `func (r) name(…) … {`, `name = (…) => {`.
+    pub fn fn_name(&self, scope: &Span) -> Option<&'a str> {
+        let s = scope.start;
+        if self.is(s, "def") {
+            return self.is_ident(s + 1).then(|| self.text(s + 1));
+        }
+        if !self.is(s, "{") {
+            return None;
+        }
+        // Back from `{` to the parameter list's `)` (skipping a return type).
+        let mut j = s;
+        while j > 0 {
+            j -= 1;
+            if self.is(j, ";") || self.is(j, "{") || self.is(j, "}") {
+                return None;
+            }
+            if self.is(j, "=>") {
+                // `name = (…) =>`, `name: (…) =>`
+                let open = self.close(j.checked_sub(1)?);
+                let k = open.checked_sub(2)?;
+                return (self.is(k + 1, "=") || self.is(k + 1, ":"))
+                    .then(|| self.text(k))
+                    .filter(|_| self.is_ident(k));
+            }
+            if self.is(j, ")") {
+                let open = self.close(j);
+                // Go returns `(T, error)`: the parameters are the list before.
+                if open > 0 && self.is(open - 1, ")") {
+                    continue;
+                }
+                let k = open.checked_sub(1)?;
+                return self.is_ident(k).then(|| self.text(k));
+            }
+        }
+        None
     }
 
     fn header_has_parens(&self, open: usize) -> bool {
@@ -434,6 +514,29 @@ mod tests {
         let aud = c.field(open, "verify_aud").unwrap();
         assert_eq!(c.text(aud.start), "False");
         assert_eq!(c.text(c.fn_scope(call).start), "def");
+    }
+
+    #[test]
+    fn inner_scope_and_name() {
+        let src =
+            "describe('x', () => { function mint(a) { const e = 1; } it('y', () => { g(); }); });";
+        let c = Code::new(src, Lang::JavaScript);
+        let e = c.find_all(&["e", "="])[0];
+        let s = c.inner_fn_scope(e);
+        assert_eq!(c.fn_name(&s), Some("mint"));
+        assert!(c.fn_scope(e).start < s.start);
+        let go = Code::new(
+            "func (c *C) build(id string) (string, error) { x := 1 }",
+            Lang::Go,
+        );
+        let x = go.find_all(&["x"])[0];
+        assert_eq!(go.fn_name(&go.inner_fn_scope(x)), Some("build"));
+        let py = Code::new(
+            "class A:\n    def make_assertion(self):\n        x = 1\n",
+            Lang::Python,
+        );
+        let x = py.find_all(&["x"])[0];
+        assert_eq!(py.fn_name(&py.inner_fn_scope(x)), Some("make_assertion"));
     }
 
     #[test]

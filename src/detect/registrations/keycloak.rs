@@ -23,8 +23,30 @@ const BUILT_IN: &[&str] = &["account", "broker", "realm-management"];
 
 struct Flagged {
     client_id: String,
-    authenticator: String,
+    /// The `clientAuthenticatorType` the file sets; None when it sets none
+    /// and Keycloak's default (a client secret) applies.
+    authenticator: Option<String>,
     service_account: bool,
+}
+
+/// Keys only a Keycloak client representation carries: an object with a
+/// `clientId` and one of these, and no `clientAuthenticatorType`, is a client
+/// that takes the default authenticator.
+const CLIENT_KEYS: &[&str] = &[
+    "redirectUris",
+    "publicClient",
+    "standardFlowEnabled",
+    "directAccessGrantsEnabled",
+    "serviceAccountsEnabled",
+    "bearerOnly",
+    "webOrigins",
+];
+
+/// Whether a JSON file may hold Keycloak client representations.
+pub fn may_hold_clients(data: &[u8]) -> bool {
+    let has = |k: &[u8]| memchr::memmem::find(data, k).is_some();
+    has(KEYWORD.as_bytes())
+        || (has(b"\"clientId\"") && CLIENT_KEYS.iter().any(|k| has(k.as_bytes())))
 }
 
 pub fn detect(item: &Item, ctx: &Context, out: &mut Sink) {
@@ -45,7 +67,11 @@ pub fn detect(item: &Item, ctx: &Context, out: &mut Sink) {
     for f in flagged {
         let span = locate(&item.data, &f.client_id, from);
         from = span.end;
-        let content = format!("{}\0{}", f.client_id, f.authenticator);
+        let content = format!(
+            "{}\0{}",
+            f.client_id,
+            f.authenticator.as_deref().unwrap_or("client-secret")
+        );
         let Some(d) = ctx.finding(RULE, item, span, content.as_bytes(), None) else {
             continue;
         };
@@ -55,12 +81,21 @@ pub fn detect(item: &Item, ctx: &Context, out: &mut Sink) {
         } else {
             ""
         };
+        let how = match &f.authenticator {
+            Some(a) => format!("authenticates with clientAuthenticatorType {a}, a shared secret"),
+            None => "sets no clientAuthenticatorType, so Keycloak's default applies: a client secret, shared with the server".to_string(),
+        };
         d.message(format!(
-            "Keycloak confidential client `{id}`{what} authenticates with clientAuthenticatorType {}, a shared secret; switch it to client-jwt (signed JWT)",
-            f.authenticator
+            "Keycloak confidential client `{id}`{what} {how}; switch it to client-jwt (signed JWT)"
         ))
         .property("client_id", id)
-        .property("client_authenticator_type", f.authenticator.clone())
+        .property(
+            "client_authenticator_type",
+            f.authenticator
+                .clone()
+                .unwrap_or_else(|| "client-secret".into()),
+        )
+        .property("authenticator_defaulted", f.authenticator.is_none())
         .property("service_account", f.service_account)
         .emit(out);
     }
@@ -69,10 +104,28 @@ pub fn detect(item: &Item, ctx: &Context, out: &mut Sink) {
 fn visit(v: &Value, flagged: &mut Vec<Flagged>) {
     match v {
         Value::Object(m) => {
-            if let Some(Value::String(kind)) = m.get("clientAuthenticatorType") {
+            let kind = match m.get("clientAuthenticatorType") {
+                Some(Value::String(k)) => Some(Some(k.clone())),
+                // No authenticator set: a client representation with a secret
+                // (or marked confidential) uses the default, client-secret.
+                None if m.get("clientId").is_some_and(Value::is_string)
+                    && CLIENT_KEYS.iter().any(|k| m.contains_key(*k))
+                    && (m
+                        .get("secret")
+                        .and_then(Value::as_str)
+                        .is_some_and(|s| !s.is_empty())
+                        || m.get("publicClient").and_then(Value::as_bool) == Some(false)) =>
+                {
+                    Some(None)
+                }
+                _ => None,
+            };
+            if let Some(kind) = kind {
                 let yes = |k: &str| m.get(k).and_then(Value::as_bool) == Some(true);
                 let client_id = m.get("clientId").and_then(Value::as_str).unwrap_or("");
-                let shared = kind == "client-secret" || kind == "client-secret-jwt";
+                let shared = kind
+                    .as_deref()
+                    .is_none_or(|k| k == "client-secret" || k == "client-secret-jwt");
                 if shared
                     && !yes("publicClient")
                     && !yes("bearerOnly")
@@ -82,7 +135,7 @@ fn visit(v: &Value, flagged: &mut Vec<Flagged>) {
                 {
                     flagged.push(Flagged {
                         client_id: client_id.to_string(),
-                        authenticator: kind.clone(),
+                        authenticator: kind,
                         service_account: yes("serviceAccountsEnabled"),
                     });
                 }
@@ -158,15 +211,19 @@ mod tests {
               {"clientId":"jobs","clientAuthenticatorType":"client-jwt"},
               {"clientId":"broker","clientAuthenticatorType":"client-secret"},
               {"clientId":"admin-cli","clientAuthenticatorType":"client-secret","publicClient":true},
-              {"clientId":"hmac","clientAuthenticatorType":"client-secret-jwt"}
+              {"clientId":"hmac","clientAuthenticatorType":"client-secret-jwt"},
+              {"clientId":"quickstart","secret":"s3cr3t","redirectUris":["*"]},
+              {"clientId":"spa2","publicClient":true,"secret":"x","redirectUris":["*"]},
+              {"clientId":"settings","secret":"x"}
             ]}"#,
         )
         .unwrap();
         let mut f = Vec::new();
         visit(&doc, &mut f);
         let ids: Vec<&str> = f.iter().map(|f| f.client_id.as_str()).collect();
-        assert_eq!(ids, ["billing", "hmac"]);
+        assert_eq!(ids, ["billing", "hmac", "quickstart"]);
         assert!(f[0].service_account);
+        assert!(f[2].authenticator.is_none());
     }
 
     #[test]
