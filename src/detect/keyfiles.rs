@@ -152,13 +152,19 @@ fn check_service_account(obj: &Node, item: &Item, ctx: &Context, out: &mut Sink)
         None => "Google Cloud service-account key".to_string(),
     });
     if let Some((m, e)) = email {
-        draft = draft.property("client_email", e).related(
-            location(item, &m.value.span),
-            "service account this key belongs to",
-        );
+        draft = draft
+            .property("client_email", e)
+            .material_fact("client_email", e)
+            .related(
+                location(item, &m.value.span),
+                "service account this key belongs to",
+            );
     }
     if let Some(project) = obj.get("project_id").and_then(|m| m.value.as_str()) {
         draft = draft.property("project_id", project);
+    }
+    if let Some(kid) = obj.get("private_key_id").and_then(|m| m.value.as_str()) {
+        draft = draft.material_fact("private_key_id", kid);
     }
     draft.emit(out);
 }

@@ -1,0 +1,367 @@
+//! The one way validation goes on the network. Every request that may carry a
+//! credential passes here, and here is where the safety rules live:
+//!
+//! - https only; no redirect is ever followed (a 3xx is an answer: unknown);
+//! - the host must be public: an IP literal is checked before connecting, a
+//!   name is resolved by [`PublicOnly`], which drops loopback, private,
+//!   link-local and other non-global addresses (unless `allow_private`);
+//! - when the user pinned `allowed_hosts`, nothing else is asked;
+//! - one deadline covers connect, headers and the whole body; bodies are cut
+//!   at `max_body` bytes;
+//! - requests to one host are spaced by the rate limit, and counted.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+use reqwest::blocking::Client;
+use reqwest::Url;
+
+#[derive(Debug, Clone)]
+pub struct NetOptions {
+    pub timeout: Duration,
+    pub max_body: u64,
+    pub ca_cert: Option<PathBuf>,
+    /// Permit loopback, private and link-local addresses (tests, self-hosted servers).
+    pub allow_private: bool,
+    /// When set, only these hosts (exact, or `*.suffix`) are ever asked.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Requests per second to one host.
+    pub rate_per_host: f64,
+}
+
+impl Default for NetOptions {
+    fn default() -> Self {
+        NetOptions {
+            timeout: Duration::from_secs(10),
+            max_body: 64 << 10,
+            ca_cert: None,
+            allow_private: false,
+            allowed_hosts: None,
+            rate_per_host: 5.0,
+        }
+    }
+}
+
+/// Why a request was not answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetError {
+    /// Not sent: the policy forbids it. The credential is "not checked".
+    Refused(String),
+    /// Sent, but no usable answer came back. The credential is "unknown".
+    Failed(String),
+}
+
+pub struct Response {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+pub enum Auth<'a> {
+    None,
+    /// HTTP Basic with the RFC 6749 §2.3.1 form-encoding of id and secret.
+    ClientBasic(&'a str, &'a str),
+    Bearer(&'a str),
+    /// A raw Authorization header value (Okta's `SSWS token`, GitHub's `token x`).
+    Header(String),
+}
+
+pub struct Net {
+    client: Client,
+    opts: NetOptions,
+    next_slot: Mutex<HashMap<String, Instant>>,
+    requests: AtomicU64,
+}
+
+/// Addresses that are on the public internet (as far as an address says).
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1])) // shared address space (CGNAT)
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0) // IETF protocol assignments
+                || o[0] >= 240) // reserved
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00 // unique local
+                || (s[0] & 0xffc0) == 0xfe80 // link-local
+                || (s[0] == 0x2001 && s[1] == 0x0db8)) // documentation
+        }
+    }
+}
+
+/// A resolver that returns only public addresses, so a name that points at
+/// an internal host is refused before any connection (and after a DNS change
+/// between check and use, since the connection uses these very addresses).
+struct PublicOnly {
+    allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow = self.allow_private;
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let all: Vec<SocketAddr> = (host.as_str(), 0).to_socket_addrs()?.collect();
+            let kept: Vec<SocketAddr> = all
+                .into_iter()
+                .filter(|a| allow || is_public(a.ip()))
+                .collect();
+            if kept.is_empty() {
+                let e: Box<dyn std::error::Error + Send + Sync> =
+                    format!("{host} resolves to no public address").into();
+                return Err(e);
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(kept.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+fn host_allowed(host: &str, allowed: &[String]) -> bool {
+    let host = host.to_ascii_lowercase();
+    allowed.iter().any(|a| {
+        let a = a.to_ascii_lowercase();
+        match a.strip_prefix("*.") {
+            Some(suffix) => host.ends_with(&format!(".{suffix}")),
+            None => host == a,
+        }
+    })
+}
+
+/// RFC 6749 §2.3.1: id and secret are form-encoded before Basic encoding.
+fn form_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+impl Net {
+    pub fn new(opts: NetOptions) -> Result<Net> {
+        let mut builder = Client::builder()
+            .user_agent(concat!(
+                "nhiscan/",
+                env!("CARGO_PKG_VERSION"),
+                " (validate)"
+            ))
+            .timeout(opts.timeout)
+            .connect_timeout(opts.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .https_only(true)
+            .dns_resolver(Arc::new(PublicOnly {
+                allow_private: opts.allow_private,
+            }))
+            .use_rustls_tls();
+        if let Some(path) = &opts.ca_cert {
+            let pem = std::fs::read(path)
+                .with_context(|| format!("cannot read --ca-cert {}", path.display()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .with_context(|| format!("--ca-cert {}: not a PEM certificate", path.display()))?;
+            anyhow::ensure!(
+                !certs.is_empty(),
+                "--ca-cert {}: no certificate in it",
+                path.display()
+            );
+            for c in certs {
+                builder = builder.add_root_certificate(c);
+            }
+        }
+        Ok(Net {
+            client: builder.build().context("building the HTTPS client")?,
+            opts,
+            next_slot: Mutex::new(HashMap::new()),
+            requests: AtomicU64::new(0),
+        })
+    }
+
+    /// Requests sent so far.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Whether a request to `url` may be sent at all (scheme, host policy, IP literal).
+    pub fn check(&self, url: &Url) -> Result<String, NetError> {
+        if url.scheme() != "https" {
+            // Scheme and host only: a URL's path or query may hold a credential.
+            return Err(NetError::Refused(format!(
+                "{}://{} is not https",
+                url.scheme(),
+                url.host_str().unwrap_or("")
+            )));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(NetError::Refused("a URL with credentials in it".into()));
+        }
+        let host = url
+            .host_str()
+            .ok_or_else(|| NetError::Refused("a URL without a host".into()))?
+            .to_string();
+        if let Some(allowed) = &self.opts.allowed_hosts {
+            if !host_allowed(&host, allowed) {
+                return Err(NetError::Refused(format!(
+                    "{host} is not among the allowed validation hosts"
+                )));
+            }
+        }
+        let literal = match url.host() {
+            Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+            _ => None,
+        };
+        if let Some(ip) = literal {
+            if !self.opts.allow_private && !is_public(ip) {
+                return Err(NetError::Refused(format!(
+                    "{host} is not a public address (--validate-allow-private permits it)"
+                )));
+            }
+        }
+        if host.eq_ignore_ascii_case("localhost") && !self.opts.allow_private {
+            return Err(NetError::Refused(
+                "localhost is not a public address (--validate-allow-private permits it)".into(),
+            ));
+        }
+        Ok(host)
+    }
+
+    /// Wait for this host's next slot under the rate limit.
+    fn pace(&self, host: &str) {
+        let interval = Duration::from_secs_f64(1.0 / self.opts.rate_per_host.max(0.01));
+        let slot = {
+            let mut next = self.next_slot.lock().unwrap_or_else(|e| e.into_inner());
+            let now = Instant::now();
+            let slot = next.get(host).copied().filter(|t| *t > now).unwrap_or(now);
+            next.insert(host.to_string(), slot + interval);
+            slot
+        };
+        let now = Instant::now();
+        if slot > now {
+            std::thread::sleep(slot - now);
+        }
+    }
+
+    /// GET (`form` empty) or POST a form, with one deadline for the whole exchange.
+    pub fn send(&self, url: &Url, form: &[(&str, &str)], auth: Auth) -> Result<Response, NetError> {
+        let host = self.check(url)?;
+        self.pace(&host);
+        let deadline = Instant::now() + self.opts.timeout;
+        let mut req = if form.is_empty() {
+            self.client.get(url.clone())
+        } else {
+            self.client.post(url.clone()).form(form)
+        };
+        req = req.header(reqwest::header::ACCEPT, "application/json");
+        req = match auth {
+            Auth::None => req,
+            Auth::ClientBasic(id, secret) => {
+                req.basic_auth(form_encode(id), Some(form_encode(secret)))
+            }
+            Auth::Bearer(t) => req.bearer_auth(t),
+            Auth::Header(v) => req.header(reqwest::header::AUTHORIZATION, v),
+        };
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let mut resp = req.send().map_err(|e| {
+            NetError::Failed(if e.is_timeout() {
+                format!("timed out after {:?}", self.opts.timeout)
+            } else if e.is_connect() {
+                "cannot connect".to_string()
+            } else {
+                "request failed".to_string()
+            })
+        })?;
+        let status = resp.status().as_u16();
+        let mut body = Vec::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            if Instant::now() > deadline {
+                return Err(NetError::Failed(format!(
+                    "timed out after {:?} reading the answer",
+                    self.opts.timeout
+                )));
+            }
+            match resp.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    body.extend_from_slice(&buf[..n]);
+                    if body.len() as u64 > self.opts.max_body {
+                        return Err(NetError::Failed(format!(
+                            "answer larger than {} bytes",
+                            self.opts.max_body
+                        )));
+                    }
+                }
+                Err(_) => return Err(NetError::Failed("reading the answer failed".into())),
+            }
+        }
+        Ok(Response { status, body })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_addresses_only() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["8.8.8.8", "140.82.112.3", "2606:4700::1111"] {
+            assert!(is_public(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn refused_before_sending() {
+        let net = Net::new(NetOptions {
+            allowed_hosts: Some(vec!["*.okta.com".into(), "oauth2.googleapis.com".into()]),
+            ..NetOptions::default()
+        })
+        .unwrap();
+        let u = |s: &str| Url::parse(s).unwrap();
+        let refused =
+            |s: &str| matches!(net.send(&u(s), &[], Auth::None), Err(NetError::Refused(_)));
+        assert!(refused("http://oauth2.googleapis.com/token"));
+        assert!(refused("https://127.0.0.1/token"));
+        assert!(refused("https://evil.example.com/token"));
+        assert!(refused("https://user:pw@dev.okta.com/token"));
+        assert!(net
+            .check(&u("https://dev-1.okta.com/oauth2/v1/token"))
+            .is_ok());
+        assert_eq!(net.requests(), 0);
+    }
+
+    #[test]
+    fn basic_auth_form_encodes_first() {
+        assert_eq!(form_encode("a b:c+d"), "a+b%3Ac%2Bd");
+    }
+}
