@@ -457,12 +457,18 @@ fn start_provider(dir: &Path, leaf: &tls::Leaf, basic: &str, post: &str) -> Opti
         .stderr(Stdio::null())
         .spawn()
         .expect("run node");
+    // Owned by Provider at once, so it is killed and waited for on every path.
+    let mut provider = Provider { child, port: 0 };
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
+    BufReader::new(provider.child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let port = line.trim().strip_prefix("LISTENING ")?.parse().ok()?;
-    Some(Provider { child, port })
+    provider.port = line
+        .trim()
+        .strip_prefix("LISTENING ")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("provider did not start: {line:?}"));
+    Some(provider)
 }
 
 #[test]
