@@ -76,6 +76,8 @@ pub struct Net {
     opts: NetOptions,
     next_slot: Mutex<HashMap<String, Instant>>,
     requests: AtomicU64,
+    /// Discovery documents by URL: a thousand secrets of one issuer need it once.
+    documents: Mutex<HashMap<String, Arc<Result<serde_json::Value, NetError>>>>,
 }
 
 /// Addresses that are on the public internet (as far as an address says).
@@ -189,6 +191,7 @@ impl Net {
             opts,
             next_slot: Mutex::new(HashMap::new()),
             requests: AtomicU64::new(0),
+            documents: Mutex::new(HashMap::new()),
         })
     }
 
@@ -255,6 +258,28 @@ impl Net {
         if slot > now {
             std::thread::sleep(slot - now);
         }
+    }
+
+    /// GET a JSON object (a discovery document), once per URL per run.
+    pub fn get_document(&self, url: &Url) -> Arc<Result<serde_json::Value, NetError>> {
+        let key = url.as_str().to_string();
+        if let Some(d) = self.documents.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return d.clone();
+        }
+        let doc = match self.send(url, &[], Auth::None) {
+            Ok(r) if r.status == 200 => serde_json::from_slice::<serde_json::Value>(&r.body)
+                .ok()
+                .filter(|v| v.is_object())
+                .ok_or_else(|| NetError::Failed("not a JSON object".into())),
+            Ok(r) => Err(NetError::Failed(format!("HTTP {}", r.status))),
+            Err(e) => Err(e),
+        };
+        let doc = Arc::new(doc);
+        self.documents
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, doc.clone());
+        doc
     }
 
     /// GET (`form` empty) or POST a form, with one deadline for the whole exchange.

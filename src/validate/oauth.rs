@@ -51,41 +51,14 @@ pub fn probe(
             )
         }
     };
-    let meta = match net.send(&discovery, &[], Auth::None) {
-        Ok(r) if r.status == 200 => match serde_json::from_slice::<serde_json::Value>(&r.body) {
-            Ok(v) if v.is_object() => v,
-            _ => {
-                return outcome(
-                    validator,
-                    ValidityStatus::Unknown,
-                    host,
-                    "discovery: not a JSON object".into(),
-                )
-            }
-        },
-        Ok(r) => {
-            return outcome(
-                validator,
-                ValidityStatus::Unknown,
-                host,
-                format!("discovery: HTTP {}", r.status),
-            )
-        }
+    let doc = net.get_document(&discovery);
+    let meta = match doc.as_ref() {
+        Ok(v) => v,
         Err(NetError::Refused(w)) => {
-            return outcome(
-                validator,
-                ValidityStatus::NotChecked,
-                host,
-                format!("not sent: {w}"),
-            )
+            return outcome(validator, ValidityStatus::NotChecked, host, format!("not sent: {w}"))
         }
         Err(NetError::Failed(w)) => {
-            return outcome(
-                validator,
-                ValidityStatus::Unknown,
-                host,
-                format!("discovery: {w}"),
-            )
+            return outcome(validator, ValidityStatus::Unknown, host, format!("discovery: {w}"))
         }
     };
     // The metadata must be the issuer's own (OIDC Discovery §4.3).

@@ -10,7 +10,16 @@ import fs from 'node:fs';
 import https from 'node:https';
 import Provider from 'oidc-provider';
 
-const [cert, key, mode, basicSecret, postSecret] = process.argv.slice(2);
+const [cert, key, mode, basicSecret, postSecret, benchClients] = process.argv.slice(2);
+// bench/validate.sh: N more confidential clients bench-0 … bench-(N-1), each
+// with the secret `bench-secret-<i>-Qx7Nv3Hb6T`.
+const bench = Array.from({ length: Number(benchClients || 0) }, (_, i) => ({
+  client_id: `bench-${i}`,
+  client_secret: `bench-secret-${i}-Qx7Nv3Hb6T`,
+  grant_types: ['client_credentials'],
+  redirect_uris: [],
+  response_types: [],
+}));
 const server = https.createServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key) });
 
 server.listen(0, '127.0.0.1', () => {
@@ -36,6 +45,7 @@ server.listen(0, '127.0.0.1', () => {
         redirect_uris: [],
         response_types: [],
       },
+      ...bench,
     ] : [{
       client_id: 'service',
       client_secret: 'test-only-client-secret-value',
