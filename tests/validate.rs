@@ -21,7 +21,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use common::{json, run_in, Run};
-use vendor::{Mode, GCP_KEY_ID, GOOD};
+use vendor::{Mode, GCP_KEY_ID, GOOD, JWK_D, JWK_X, JWK_Y};
 
 /// A rejected variant of a good secret: same shape, last 12 characters reversed.
 fn rotated(s: &str) -> String {
@@ -255,6 +255,28 @@ fn vendor_validators_read_each_vendors_documented_answers() {
         "valid"
     );
     assert_no_secret(&s, &secrets);
+}
+
+#[test]
+fn private_jwk_is_looked_up_in_the_client_jwks_named_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = vendor::start(&pki(dir.path()), Mode::Vendors);
+    for (name, set) in [("live", "client"), ("rotated", "rotated")] {
+        std::fs::write(
+            dir.path().join(format!("client-{name}.json")),
+            format!(
+                "{{\n  \"client_id\": \"billing\",\n  \"jwks_uri\": \"{}/{set}/jwks\",\n  \"signing_key\": {{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"{JWK_X}\",\"y\":\"{JWK_Y}\",\"d\":\"{JWK_D}\",\"kid\":\"1\"}}\n}}\n",
+                srv.base()
+            ),
+        )
+        .unwrap();
+    }
+    let r = scan(dir.path(), &["--validate-allow-private"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains(JWK_D) && !r.stderr.contains(JWK_D));
+    let got = statuses(&json(&r.stdout));
+    assert_eq!(got["client-live.json"], ["NHI155 valid"], "{got:?}");
+    assert_eq!(got["client-rotated.json"], ["NHI155 invalid"], "{got:?}");
 }
 
 #[test]

@@ -116,7 +116,20 @@ fn check_jwk(obj: &Node, kty: &str, item: &Item, ctx: &Context, out: &mut Sink) 
     draft = draft
         .message(what)
         .property("kty", kty)
-        .property("members", names);
+        .property("members", names)
+        .material_fact("kty", kty);
+    // The public half, for `--validate` to look the key up in a JWKS.
+    for (key, name) in [
+        ("n", "jwk_n"),
+        ("e", "jwk_e"),
+        ("crv", "jwk_crv"),
+        ("x", "jwk_x"),
+        ("y", "jwk_y"),
+    ] {
+        if let Some(v) = obj.get(key).and_then(|m| m.value.as_str()) {
+            draft = draft.material_fact(name, v);
+        }
+    }
     if let Some(alg) = obj.get("alg").and_then(|m| m.value.as_str()) {
         draft = draft.property("alg", alg);
     }

@@ -8,6 +8,7 @@
 //! [`vendors`] and [`oauth`]; how answers are read in [`judge`].
 
 pub mod judge;
+pub mod jwks;
 pub mod net;
 pub mod oauth;
 pub mod vendors;
@@ -55,6 +56,7 @@ struct Nearby {
     client_id: Regex,
     uuid_client_id: Regex,
     tenant: Regex,
+    jwks_uri: Regex,
 }
 
 impl Nearby {
@@ -66,6 +68,9 @@ impl Nearby {
             )),
             uuid_client_id: re(&format!(
                 r"(?i)(?:client|app(?:lication)?)[_.-]?id{assign}([0-9a-fA-F]{{8}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{12}})"
+            )),
+            jwks_uri: re(&format!(
+                r#"(?i)jwks[_.-]?ur[il]{assign}(https://[^\s"'`,]+)"#
             )),
             tenant: re(&format!(
                 r"(?i)(?:tenant[_.-]?id{assign}|login\.microsoftonline\.com/)([0-9a-fA-F]{{8}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{12}})"
@@ -121,6 +126,11 @@ fn candidate(
         "NHI109" | "NHI110" => {
             c.domain = m.paired_id.clone();
             c.client_id = Nearby::first(&nearby.client_id, &around());
+        }
+        "NHI155" => {
+            if let Some(u) = Nearby::first(&nearby.jwks_uri, &around()) {
+                c.extra.insert("jwks_uri", u);
+            }
         }
         "NHI102" => {
             let text = around();

@@ -263,7 +263,12 @@ impl Net {
     /// GET a JSON object (a discovery document), once per URL per run.
     pub fn get_document(&self, url: &Url) -> Arc<Result<serde_json::Value, NetError>> {
         let key = url.as_str().to_string();
-        if let Some(d) = self.documents.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if let Some(d) = self
+            .documents
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
             return d.clone();
         }
         let doc = match self.send(url, &[], Auth::None) {

@@ -55,10 +55,20 @@ pub fn probe(
     let meta = match doc.as_ref() {
         Ok(v) => v,
         Err(NetError::Refused(w)) => {
-            return outcome(validator, ValidityStatus::NotChecked, host, format!("not sent: {w}"))
+            return outcome(
+                validator,
+                ValidityStatus::NotChecked,
+                host,
+                format!("not sent: {w}"),
+            )
         }
         Err(NetError::Failed(w)) => {
-            return outcome(validator, ValidityStatus::Unknown, host, format!("discovery: {w}"))
+            return outcome(
+                validator,
+                ValidityStatus::Unknown,
+                host,
+                format!("discovery: {w}"),
+            )
         }
     };
     // The metadata must be the issuer's own (OIDC Discovery §4.3).

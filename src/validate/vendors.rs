@@ -389,6 +389,9 @@ pub fn check(c: &Candidate, net: &Net, ep: &Endpoints) -> Option<Outcome> {
                 Err(e) => refused("gcp", e),
             }
         }
+        // A private JWK: is its public half published in the JWKS of the
+        // client (jwks_uri) or issuer named beside it? Nothing secret is sent.
+        "NHI155" => super::jwks::lookup(net, c),
         id if id.starts_with("NHI1") => not_checked(
             "none",
             "nhiscan has no validator for this kind of credential",

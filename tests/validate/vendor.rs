@@ -298,9 +298,28 @@ fn vendor(path: &str, body: &str, ok: bool, port: u16) -> (u16, String) {
                 )
             }
         }
+        // A client's published keys: the leaked key's public half, or another key.
+        "/client/jwks" => (
+            200,
+            format!(
+                r#"{{"keys":[{{"kty":"EC","crv":"P-256","x":"{JWK_X}","y":"{JWK_Y}","use":"sig","kid":"1"}}]}}"#
+            ),
+        ),
+        "/rotated/jwks" => (
+            200,
+            format!(
+                r#"{{"keys":[{{"kty":"EC","crv":"P-256","x":"{}","y":"{JWK_Y}","use":"sig","kid":"2"}}]}}"#,
+                JWK_X.replace('M', "N")
+            ),
+        ),
         _ => (404, j(r#"{"error":"not_found"}"#)),
     }
 }
+
+/// The example EC key of RFC 7517 Appendix A.2 (a published test key).
+pub const JWK_X: &str = "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4";
+pub const JWK_Y: &str = "4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM";
+pub const JWK_D: &str = "870MB6gfuTJ4HtUnUvYMyJpr5eUZNP4Bk43bVdj3eAE";
 
 fn oauth(ok: bool) -> (u16, String) {
     if ok {
