@@ -313,8 +313,10 @@ fn each_distinct_credential_is_asked_once_and_the_rate_limit_holds() {
     );
     let took = start.elapsed();
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(srv.requests.load(Ordering::SeqCst), 6);
-    assert!(took.as_secs_f64() >= 1.2, "6 requests at 4/s took {took:?}");
+    // The live one is asked twice (the second time with a made-up secret, the
+    // control); each rotated one once.
+    assert_eq!(srv.requests.load(Ordering::SeqCst), 7);
+    assert!(took.as_secs_f64() >= 1.5, "7 requests at 4/s took {took:?}");
     let got = statuses(&json(&r.stdout));
     assert_eq!(got.values().filter(|v| v[0].ends_with(" valid")).count(), 6);
     assert_eq!(
@@ -333,8 +335,11 @@ fn hostile_servers_never_make_a_secret_valid() {
         (Mode::Redirect, "unknown"),
         (Mode::Slow, "unknown"),
         (Mode::Huge, "unknown"),
+        (Mode::StallBody, "unknown"),
+        (Mode::Echo, "unknown"),
     ] {
         let srv = vendor::start(&leaf, mode);
+        let started = Instant::now();
         let flags = vendor_flags(&srv.base());
         let mut flags: Vec<&str> = flags.iter().map(String::as_str).collect();
         flags.extend([
@@ -359,6 +364,13 @@ fn hostile_servers_never_make_a_secret_valid() {
             );
         }
         assert!(got.values().any(|v| v[0].ends_with(expect)));
+        // One deadline per request covers the body too: 23 credentials, 16 at
+        // a time, 1 s each, never the 10 s a stalled server would take.
+        assert!(
+            started.elapsed().as_secs() < 8,
+            "took {:?}",
+            started.elapsed()
+        );
     }
 }
 

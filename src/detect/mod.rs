@@ -35,6 +35,8 @@ pub struct Options {
     pub fapi2: bool,
     /// Record issuer references for `scan --audit-issuers`.
     pub audit_issuers: bool,
+    /// Keep each finding's secret in memory for `--validate` (never otherwise).
+    pub keep_material: bool,
 }
 
 impl Default for Options {
@@ -43,6 +45,7 @@ impl Default for Options {
             max_assertion_lifetime: 300,
             fapi2: false,
             audit_issuers: false,
+            keep_material: false,
         }
     }
 }
@@ -295,12 +298,14 @@ impl Context<'_> {
                 line_hash: None,
                 validity: None,
                 // Held for `--validate`; never serialised.
-                material: material_span.map(|s| {
-                    Box::new(finding::Material {
-                        secret: String::from_utf8_lossy(&item.data[s]).into_owned(),
-                        ..Default::default()
-                    })
-                }),
+                material: material_span
+                    .filter(|_| self.options.keep_material)
+                    .map(|s| {
+                        Box::new(finding::Material {
+                            secret: String::from_utf8_lossy(&item.data[s]).into_owned(),
+                            ..Default::default()
+                        })
+                    }),
             },
         })
     }

@@ -9,15 +9,56 @@ use ValidityStatus::{Invalid, Unknown, Valid};
 
 pub type Verdict = (ValidityStatus, String);
 
-/// An error code from a JSON body, if it is a plain token (an OAuth `error`,
-/// Slack's `error`, Okta's `errorCode`); anything else is not repeated.
+/// Error codes a reason may repeat: RFC 6749 §5.2 and RFC 6750 §3.1, and the
+/// codes GitHub and Slack document for the calls made. Only these are ever
+/// echoed: a server that answers with the secret as its "error code" must not
+/// get it printed.
+const KNOWN_CODES: &[&str] = &[
+    // RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1; RFC 9449
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+    "access_denied",
+    "server_error",
+    "temporarily_unavailable",
+    "invalid_token",
+    "insufficient_scope",
+    "invalid_dpop_proof",
+    "use_dpop_nonce",
+    // GitHub: access token request errors
+    "incorrect_client_credentials",
+    "bad_verification_code",
+    "redirect_uri_mismatch",
+    "unverified_user_email",
+    // Slack: oauth.v2.access, auth.test
+    "invalid_code",
+    "code_already_used",
+    "bad_client_secret",
+    "invalid_client_id",
+    "bad_redirect_uri",
+    "invalid_grant_type",
+    "oauth_authorization_url_mismatch",
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+    "not_allowed_token_type",
+    "ratelimited",
+];
+
+/// A documented error code from a JSON body (an OAuth `error`, Slack's
+/// `error`); an unknown one becomes a fixed phrase, never its text.
 pub fn code(body: &serde_json::Value, key: &str) -> Option<String> {
     let c = body.get(key)?.as_str()?;
-    let plain = !c.is_empty()
-        && c.len() <= 64
-        && c.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
-    plain.then(|| c.to_string())
+    Some(if KNOWN_CODES.contains(&c) {
+        c.to_string()
+    } else {
+        "an unrecognised error code".to_string()
+    })
 }
 
 fn json(body: &[u8]) -> Option<serde_json::Value> {
@@ -127,8 +168,17 @@ pub fn identity(status: u16, body: &[u8], expect_key: &str) -> Verdict {
 }
 
 /// Slack's Web API answers 200 with `ok` and an `error` code. `valid_errors`
-/// are the codes that show the credential itself was accepted.
-pub fn slack(status: u16, body: &[u8], valid_errors: &[&str], invalid_errors: &[&str]) -> Verdict {
+/// are the codes that show the credential itself was accepted. `ok: true`
+/// counts only with `ok_needs` in the answer (auth.test names the team and
+/// user); `None`: `ok: true` is impossible for the request (a made-up code)
+/// and says only that the server is not Slack.
+pub fn slack(
+    status: u16,
+    body: &[u8],
+    valid_errors: &[&str],
+    invalid_errors: &[&str],
+    ok_needs: Option<&str>,
+) -> Verdict {
     if let Some(v) = transient(status) {
         return v;
     }
@@ -136,7 +186,10 @@ pub fn slack(status: u16, body: &[u8], valid_errors: &[&str], invalid_errors: &[
         return (Unknown, format!("HTTP {status}: not a JSON response"));
     };
     match (doc.get("ok").and_then(|v| v.as_bool()), code(&doc, "error")) {
-        (Some(true), _) => (Valid, "ok: the credential authenticated".into()),
+        (Some(true), _) => match ok_needs {
+            Some(k) if doc.get(k).is_some() => (Valid, "ok: the credential authenticated".into()),
+            _ => (Unknown, "ok without the expected answer".into()),
+        },
         (Some(false), Some(c)) if valid_errors.contains(&c.as_str()) => (
             Valid,
             format!("{c}: the credential was accepted; the made-up code was refused"),
@@ -232,6 +285,10 @@ mod tests {
         let (status, reason) = oauth_token_error(400, body);
         assert_eq!(status, Unknown);
         assert!(!reason.contains("hunter2"), "{reason}");
+        // A server that echoes the posted secret as its error code.
+        let (_, reason) = oauth_token_error(400, br#"{"error":"Zq8mP2vL9xK4nR7tW1yB3cF6"}"#);
+        assert!(!reason.contains("Zq8m"), "{reason}");
+        assert!(reason.contains("an unrecognised error code"), "{reason}");
     }
 
     #[test]
@@ -258,9 +315,14 @@ mod tests {
                 b.as_bytes(),
                 &["invalid_code"],
                 &["bad_client_secret", "invalid_client_id"],
+                None,
             )
             .0
         };
+        assert_eq!(slack_secret(r#"{"ok":true}"#), Unknown);
+        let bot = |b: &str| slack(200, b.as_bytes(), &[], &["invalid_auth"], Some("team_id")).0;
+        assert_eq!(bot(r#"{"ok":true}"#), Unknown);
+        assert_eq!(bot(r#"{"ok":true,"team_id":"T1"}"#), Valid);
         assert_eq!(
             slack_secret(r#"{"ok":false,"error":"invalid_code"}"#),
             Valid
@@ -280,11 +342,11 @@ mod tests {
         assert_eq!(entra(401, br#"{"error":"invalid_client"}"#).0, Invalid);
         assert_eq!(entra(400, br#"{"error":"unauthorized_client"}"#).0, Unknown);
         assert_eq!(
-            gcp_key_listed(200, br#"{"abc":"-----BEGIN"}"#, "abc").0,
+            gcp_key_listed(200, br#"{"abc":"-----BEGIN CERTIFICATE-----"}"#, "abc").0,
             Valid
         );
         assert_eq!(
-            gcp_key_listed(200, br#"{"def":"-----BEGIN"}"#, "abc").0,
+            gcp_key_listed(200, br#"{"def":"-----BEGIN CERTIFICATE-----"}"#, "abc").0,
             Invalid
         );
         assert_eq!(gcp_key_listed(404, b"", "abc").0, Invalid);

@@ -78,28 +78,40 @@ impl Nearby {
         }
     }
 
-    fn first(re: &Regex, text: &str) -> Option<String> {
-        re.captures(text).map(|c| c[1].to_string())
+    /// The match nearest to `line` (as the rules' own pairing does), so two
+    /// apps in one file each get their own id.
+    fn nearest(re: &Regex, lines: &[(u32, String)], line: u32) -> Option<String> {
+        lines
+            .iter()
+            .filter_map(|(n, l)| re.captures(l).map(|c| (n.abs_diff(line), c[1].to_string())))
+            .min_by_key(|(d, _)| *d)
+            .map(|(_, v)| v)
     }
 }
 
-/// The text of lines `from..=to` of a working-tree file under `base`.
-fn lines_around(base: &Path, f: &Finding) -> Option<String> {
+/// Largest file read for the lines around a finding.
+const MAX_CONTEXT_FILE: u64 = 16 << 20;
+
+/// The numbered lines within [`NEARBY_LINES`] of a working-tree finding.
+fn lines_around(base: &Path, f: &Finding) -> Vec<(u32, String)> {
+    use std::io::Read;
     if f.origin != Origin::WorkingTree {
-        return None;
+        return Vec::new();
     }
-    let text = std::fs::read(base.join(&f.location.path)).ok()?;
-    let text = String::from_utf8_lossy(&text);
-    let from = f.location.region.start_line.saturating_sub(NEARBY_LINES) as usize;
-    let to = (f.location.region.end_line + NEARBY_LINES) as usize;
-    Some(
-        text.lines()
-            .enumerate()
-            .filter(|(i, _)| *i + 1 >= from && *i < to)
-            .map(|(_, l)| l)
-            .collect::<Vec<_>>()
-            .join("\n"),
-    )
+    let mut data = Vec::new();
+    let read = std::fs::File::open(base.join(&f.location.path))
+        .and_then(|file| file.take(MAX_CONTEXT_FILE).read_to_end(&mut data));
+    if read.is_err() {
+        return Vec::new();
+    }
+    let from = f.location.region.start_line.saturating_sub(NEARBY_LINES);
+    let to = f.location.region.end_line + NEARBY_LINES;
+    String::from_utf8_lossy(&data)
+        .lines()
+        .zip(1u32..)
+        .filter(|(_, n)| *n >= from && *n <= to)
+        .map(|(l, n)| (n, l.to_string()))
+        .collect()
 }
 
 /// The credential a finding holds and what is beside it.
@@ -119,27 +131,27 @@ fn candidate(
         extra: m.extra.clone(),
         ..Default::default()
     };
-    let around = || lines_around(base, f).unwrap_or_default();
+    let line = f.location.region.start_line;
+    let around = lines_around(base, f);
+    let near = |re: &Regex| Nearby::nearest(re, &around, line);
     match f.rule_id.as_str() {
         "NHI101" | "NHI103" | "NHI105" | "NHI106" | "NHI199" => c.client_id = m.paired_id.clone(),
         "NHI108" => c.domain = m.paired_id.clone(),
         "NHI109" | "NHI110" => {
             c.domain = m.paired_id.clone();
-            c.client_id = Nearby::first(&nearby.client_id, &around());
+            c.client_id = near(&nearby.client_id);
         }
         "NHI155" => {
-            if let Some(u) = Nearby::first(&nearby.jwks_uri, &around()) {
+            if let Some(u) = near(&nearby.jwks_uri) {
                 c.extra.insert("jwks_uri", u);
             }
         }
         "NHI102" => {
-            let text = around();
-            c.client_id = Nearby::first(&nearby.uuid_client_id, &text);
-            c.domain = Nearby::first(&nearby.tenant, &text);
+            c.client_id = near(&nearby.uuid_client_id);
+            c.domain = near(&nearby.tenant);
         }
         _ => {}
     }
-    let line = f.location.region.start_line;
     c.issuer = issuers
         .iter()
         .filter(|r| {
@@ -153,16 +165,22 @@ fn candidate(
 /// Validate every credential finding in place; each distinct credential is
 /// asked once however many places it was found in. Announces on stderr which
 /// validators (and so which hosts) will be contacted, unless `quiet`.
+/// `skip`: fingerprints not to validate (the baseline's: a secret accepted
+/// there is not sent anywhere).
 pub fn validate_findings(
     findings: &mut [Finding],
     issuers: &[IssuerRef],
     base: &Path,
     settings: &Settings,
+    skip: &BTreeSet<String>,
     quiet: bool,
 ) -> anyhow::Result<Summary> {
     let nearby = Nearby::new();
     let mut groups: BTreeMap<Candidate, Vec<usize>> = BTreeMap::new();
     for (i, f) in findings.iter().enumerate() {
+        if skip.contains(&f.fingerprint) {
+            continue;
+        }
         if let Some(c) = candidate(f, issuers, base, &nearby) {
             groups.entry(c).or_default().push(i);
         }
@@ -176,7 +194,7 @@ pub fn validate_findings(
             }
         }
         eprintln!(
-            "nhiscan: --validate: checking {} distinct credential(s); hosts that may be contacted: {}",
+            "nhiscan: --validate: checking {} distinct credential(s); hosts that may be contacted: {} (and the token endpoints and key sets their issuers' discovery documents name)",
             groups.len(),
             if hosts.is_empty() { "none".to_string() } else { hosts.into_iter().collect::<Vec<_>>().join(", ") }
         );

@@ -80,12 +80,16 @@ pub struct Net {
     documents: Mutex<HashMap<String, Arc<Result<serde_json::Value, NetError>>>>,
 }
 
+/// How the resolver says a name was refused (matched to report "not sent").
+const NO_PUBLIC_ADDRESS: &str = "resolves to no public address";
+
 /// Addresses that are on the public internet (as far as an address says).
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             let o = v4.octets();
             !(v4.is_loopback()
+                || (o[0] == 198 && (o[1] == 18 || o[1] == 19)) // benchmarking 198.18.0.0/15
                 || v4.is_private()
                 || v4.is_link_local()
                 || v4.is_unspecified()
@@ -102,11 +106,27 @@ pub fn is_public(ip: IpAddr) -> bool {
                 return is_public(IpAddr::V4(v4));
             }
             let s = v6.segments();
+            let o = v6.octets();
+            let embedded = |at: usize| IpAddr::from([o[at], o[at + 1], o[at + 2], o[at + 3]]);
+            // Forms that carry an IPv4 address reach it: judge that address.
+            if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
+                return is_public(embedded(12)); // NAT64 64:ff9b::/96
+            }
+            if s[0] == 0x2002 {
+                return is_public(embedded(2)); // 6to4 2002::/16
+            }
+            if s[..6] == [0, 0, 0, 0, 0, 0] && !v6.is_loopback() && !v6.is_unspecified() {
+                return is_public(embedded(12)); // IPv4-compatible ::/96 (deprecated)
+            }
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
+                || (s[0] == 0x64 && s[1] == 0xff9b) // local-use NAT64 64:ff9b:1::/48
                 || (s[0] & 0xfe00) == 0xfc00 // unique local
                 || (s[0] & 0xffc0) == 0xfe80 // link-local
+                || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
+                || (s[0] == 0x100 && s[1..4] == [0, 0, 0]) // discard-only 100::/64
+                || (s[0] == 0x2001 && s[1] < 0x200) // IETF protocol assignments 2001::/23
                 || (s[0] == 0x2001 && s[1] == 0x0db8)) // documentation
         }
     }
@@ -124,14 +144,23 @@ impl reqwest::dns::Resolve for PublicOnly {
         let allow = self.allow_private;
         let host = name.as_str().to_string();
         Box::pin(async move {
-            let all: Vec<SocketAddr> = (host.as_str(), 0).to_socket_addrs()?.collect();
+            // The blocking lookup runs off the client's single runtime thread,
+            // so one slow name does not stall every other request.
+            let lookup = host.clone();
+            let all: Vec<SocketAddr> =
+                tokio::task::spawn_blocking(move || (lookup.as_str(), 0).to_socket_addrs())
+                    .await
+                    .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> {
+                        e.to_string().into()
+                    })??
+                    .collect();
             let kept: Vec<SocketAddr> = all
                 .into_iter()
                 .filter(|a| allow || is_public(a.ip()))
                 .collect();
             if kept.is_empty() {
                 let e: Box<dyn std::error::Error + Send + Sync> =
-                    format!("{host} resolves to no public address").into();
+                    format!("{host} {NO_PUBLIC_ADDRESS}").into();
                 return Err(e);
             }
             let addrs: reqwest::dns::Addrs = Box::new(kept.into_iter());
@@ -167,6 +196,9 @@ impl Net {
             .timeout(opts.timeout)
             .connect_timeout(opts.timeout)
             .redirect(reqwest::redirect::Policy::none())
+            // No proxy from the environment: a proxy would resolve names
+            // itself, past the public-address check below.
+            .no_proxy()
             .https_only(true)
             .dns_resolver(Arc::new(PublicOnly {
                 allow_private: opts.allow_private,
@@ -236,7 +268,8 @@ impl Net {
                 )));
             }
         }
-        if host.eq_ignore_ascii_case("localhost") && !self.opts.allow_private {
+        let bare = host.trim_end_matches('.').to_ascii_lowercase();
+        if (bare == "localhost" || bare.ends_with(".localhost")) && !self.opts.allow_private {
             return Err(NetError::Refused(
                 "localhost is not a public address (--validate-allow-private permits it)".into(),
             ));
@@ -291,7 +324,6 @@ impl Net {
     pub fn send(&self, url: &Url, form: &[(&str, &str)], auth: Auth) -> Result<Response, NetError> {
         let host = self.check(url)?;
         self.pace(&host);
-        let deadline = Instant::now() + self.opts.timeout;
         let mut req = if form.is_empty() {
             self.client.get(url.clone())
         } else {
@@ -307,41 +339,71 @@ impl Net {
             Auth::Header(v) => req.header(reqwest::header::AUTHORIZATION, v),
         };
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let mut resp = req.send().map_err(|e| {
-            NetError::Failed(if e.is_timeout() {
-                format!("timed out after {:?}", self.opts.timeout)
-            } else if e.is_connect() {
-                "cannot connect".to_string()
-            } else {
-                "request failed".to_string()
-            })
-        })?;
-        let status = resp.status().as_u16();
-        let mut body = Vec::new();
-        let mut buf = [0u8; 8192];
-        loop {
-            if Instant::now() > deadline {
-                return Err(NetError::Failed(format!(
-                    "timed out after {:?} reading the answer",
-                    self.opts.timeout
-                )));
-            }
-            match resp.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => {
-                    body.extend_from_slice(&buf[..n]);
-                    if body.len() as u64 > self.opts.max_body {
-                        return Err(NetError::Failed(format!(
-                            "answer larger than {} bytes",
-                            self.opts.max_body
-                        )));
-                    }
-                }
-                Err(_) => return Err(NetError::Failed("reading the answer failed".into())),
-            }
+        // One deadline for connect, headers and the whole body: the exchange
+        // runs on a thread of its own and is abandoned when the deadline
+        // passes (reqwest's blocking reads time out per read, so a server that
+        // trickles its answer would otherwise hold us for long).
+        let timeout = self.opts.timeout;
+        let deadline = Instant::now() + timeout;
+        let max_body = self.opts.max_body;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(exchange(req, deadline, max_body));
+        });
+        match rx.recv_timeout(timeout) {
+            Ok(r) => r,
+            Err(_) => Err(NetError::Failed(format!("timed out after {timeout:?}"))),
         }
-        Ok(Response { status, body })
     }
+}
+
+/// Send the request and read the answer, up to `max_body` bytes and no later
+/// than `deadline` (checked between reads, so the thread ends soon after).
+fn exchange(
+    req: reqwest::blocking::RequestBuilder,
+    deadline: Instant,
+    max_body: u64,
+) -> Result<Response, NetError> {
+    let mut resp = req.send().map_err(|e| {
+        // The resolver's refusal of a non-public name: nothing was sent.
+        let mut src: Option<&dyn std::error::Error> = Some(&e);
+        while let Some(s) = src {
+            if s.to_string().contains(NO_PUBLIC_ADDRESS) {
+                return NetError::Refused(
+                    "the host has no public address (--validate-allow-private permits it)".into(),
+                );
+            }
+            src = s.source();
+        }
+        NetError::Failed(if e.is_timeout() {
+            "timed out".to_string()
+        } else if e.is_connect() {
+            "cannot connect".to_string()
+        } else {
+            "request failed".to_string()
+        })
+    })?;
+    let status = resp.status().as_u16();
+    let mut body = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        if Instant::now() > deadline {
+            return Err(NetError::Failed("timed out reading the answer".into()));
+        }
+        match resp.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                body.extend_from_slice(&buf[..n]);
+                if body.len() as u64 > max_body {
+                    return Err(NetError::Failed(format!(
+                        "answer larger than {max_body} bytes"
+                    )));
+                }
+            }
+            Err(_) => return Err(NetError::Failed("reading the answer failed".into())),
+        }
+    }
+    Ok(Response { status, body })
 }
 
 #[cfg(test)]
@@ -384,6 +446,21 @@ mod tests {
         assert!(refused("https://127.0.0.1/token"));
         assert!(refused("https://evil.example.com/token"));
         assert!(refused("https://user:pw@dev.okta.com/token"));
+        let open = Net::new(NetOptions::default()).unwrap();
+        for host in [
+            "localhost.",
+            "api.localhost",
+            "[64:ff9b::a9fe:a9fe]",
+            "[2002:7f00:1::]",
+            "[::7f00:1]",
+            "[fec0::1]",
+        ] {
+            let u = Url::parse(&format!("https://{host}/token")).unwrap();
+            assert!(
+                matches!(open.check(&u), Err(NetError::Refused(_))),
+                "{host}"
+            );
+        }
         assert!(net
             .check(&u("https://dev-1.okta.com/oauth2/v1/token"))
             .is_ok());

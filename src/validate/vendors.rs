@@ -120,6 +120,47 @@ fn ask(
     }
 }
 
+/// A code probe whose "the client authenticated" answer is believed only when
+/// the same request with a made-up secret gets the vendor's "rejected" answer:
+/// a server that looked at the made-up grant before the client would answer
+/// both alike, and a dead secret must never come out live.
+fn ask_controlled(
+    net: &Net,
+    validator: &'static str,
+    url: Url,
+    form: &[(&str, &str)],
+    judge: impl Fn(u16, &[u8]) -> Verdict,
+) -> Outcome {
+    let first = ask(net, validator, url.clone(), form, Auth::None, &judge);
+    if first.status != ValidityStatus::Valid {
+        return first;
+    }
+    let fake = made_up_grant();
+    let control_form: Vec<(&str, &str)> = form
+        .iter()
+        .map(|&(k, v)| {
+            if k == "client_secret" {
+                (k, fake.as_str())
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
+    let control = ask(net, validator, url, &control_form, Auth::None, &judge);
+    if control.status == ValidityStatus::Invalid {
+        Outcome {
+            reason: format!("{} (a made-up secret is rejected)", first.reason),
+            ..first
+        }
+    } else {
+        Outcome {
+            status: ValidityStatus::Unknown,
+            reason: "the server answers a made-up secret the same way".into(),
+            ..first
+        }
+    }
+}
+
 /// The authorization_code probe body: authenticates the client, asks for a
 /// grant nobody issued.
 fn code_probe(code: &str) -> [(&str, &str); 3] {
@@ -146,14 +187,7 @@ pub fn check(c: &Candidate, net: &Net, ep: &Endpoints) -> Option<Outcome> {
                 Ok(u) => {
                     let mut form = code_probe(&code).to_vec();
                     form.extend([("client_id", id), ("client_secret", secret)]);
-                    ask(
-                        net,
-                        "google",
-                        u,
-                        &form,
-                        Auth::None,
-                        judge::oauth_token_error,
-                    )
+                    ask_controlled(net, "google", u, &form, judge::oauth_token_error)
                 }
                 Err(e) => refused("google", e),
             }
@@ -197,7 +231,7 @@ pub fn check(c: &Candidate, net: &Net, ep: &Endpoints) -> Option<Outcome> {
                         ("client_secret", secret),
                         ("code", code.as_str()),
                     ];
-                    ask(net, "github", u, &form, Auth::None, judge::github_oauth)
+                    ask_controlled(net, "github", u, &form, judge::github_oauth)
                 }
                 Err(e) => refused("github", e),
             }
@@ -235,14 +269,7 @@ pub fn check(c: &Candidate, net: &Net, ep: &Endpoints) -> Option<Outcome> {
                 Ok(u) => {
                     let mut form = code_probe(&code).to_vec();
                     form.extend([("client_id", id), ("client_secret", secret)]);
-                    ask(
-                        net,
-                        "gitlab",
-                        u,
-                        &form,
-                        Auth::None,
-                        judge::oauth_token_error,
-                    )
+                    ask_controlled(net, "gitlab", u, &form, judge::oauth_token_error)
                 }
                 Err(e) => refused("gitlab", e),
             }
@@ -263,12 +290,13 @@ pub fn check(c: &Candidate, net: &Net, ep: &Endpoints) -> Option<Outcome> {
                         ("client_secret", secret),
                         ("code", code.as_str()),
                     ];
-                    ask(net, "slack", u, &form, Auth::None, |s, b| {
+                    ask_controlled(net, "slack", u, &form, |s, b| {
                         judge::slack(
                             s,
                             b,
                             &["invalid_code", "code_already_used"],
                             &["bad_client_secret", "invalid_client_id"],
+                            None,
                         )
                     })
                 }
@@ -294,6 +322,7 @@ pub fn check(c: &Candidate, net: &Net, ep: &Endpoints) -> Option<Outcome> {
                             "account_inactive",
                             "token_revoked",
                         ],
+                        Some("team_id"),
                     )
                 }),
                 Err(e) => refused("slack-token", e),
@@ -352,7 +381,7 @@ pub fn check(c: &Candidate, net: &Net, ep: &Endpoints) -> Option<Outcome> {
                 Ok(u) => {
                     let mut form = code_probe(&code).to_vec();
                     form.extend([("client_id", id), ("client_secret", secret)]);
-                    ask(net, "auth0", u, &form, Auth::None, judge::auth0_token_error)
+                    ask_controlled(net, "auth0", u, &form, judge::auth0_token_error)
                 }
                 Err(e) => refused("auth0", e),
             }

@@ -18,7 +18,7 @@ use super::tls::Leaf;
 pub enum Mode {
     /// As the vendors document.
     Vendors,
-    /// 200 `{}` to everything.
+    /// 200 `{"ok":true}` to everything.
     AlwaysOk,
     /// 302 to another host.
     Redirect,
@@ -26,6 +26,10 @@ pub enum Mode {
     Slow,
     /// A body far over the cap.
     Huge,
+    /// Headers at once, then the body stalls.
+    StallBody,
+    /// 400 with the secret it was sent as the "error code".
+    Echo,
 }
 
 pub struct VendorServer {
@@ -181,7 +185,7 @@ async fn answer<S: tokio::io::AsyncWrite + Unpin>(
 ) -> std::io::Result<()> {
     let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
     let (status, json): (u16, String) = match mode {
-        Mode::AlwaysOk => (200, "{}".into()),
+        Mode::AlwaysOk => (200, r#"{"ok":true}"#.into()),
         Mode::Redirect => {
             let r = "HTTP/1.1 302 Found\r\nlocation: https://elsewhere.example.com/token\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
             return s.write_all(r.as_bytes()).await;
@@ -191,6 +195,18 @@ async fn answer<S: tokio::io::AsyncWrite + Unpin>(
             (200, "{}".into())
         }
         Mode::Huge => (200, format!("{{\"pad\":\"{}\"}}", "x".repeat(1 << 20))),
+        Mode::Echo => (
+            400,
+            serde_json::json!({ "error": presented(head, body) }).to_string(),
+        ),
+        Mode::StallBody => {
+            let head =
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{";
+            s.write_all(head.as_bytes()).await?;
+            s.flush().await?;
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            return Ok(());
+        }
         Mode::Vendors => {
             let ok = good(&presented(head, body));
             vendor(&path, body, ok, port)
@@ -252,7 +268,7 @@ fn vendor(path: &str, body: &str, ok: bool, port: u16) -> (u16, String) {
         "/api/auth.test" => (
             200,
             if ok {
-                j(r#"{"ok":true,"team":"T","user":"bot"}"#)
+                j(r#"{"ok":true,"team":"T","team_id":"T1","user_id":"U1"}"#)
             } else {
                 j(r#"{"ok":false,"error":"invalid_auth"}"#)
             },
