@@ -15,7 +15,7 @@ use std::io::Read;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
@@ -57,6 +57,9 @@ pub enum NetError {
     Failed(String),
 }
 
+/// A fetched JSON object, or why not.
+pub type Document = Result<serde_json::Value, NetError>;
+
 pub struct Response {
     pub status: u16,
     pub body: Vec<u8>,
@@ -76,8 +79,9 @@ pub struct Net {
     opts: NetOptions,
     next_slot: Mutex<HashMap<String, Instant>>,
     requests: AtomicU64,
-    /// Discovery documents by URL: a thousand secrets of one issuer need it once.
-    documents: Mutex<HashMap<String, Arc<Result<serde_json::Value, NetError>>>>,
+    /// Discovery documents and key sets by URL: a thousand secrets of one
+    /// issuer need it once (the first asker fetches, the others wait for it).
+    documents: Mutex<HashMap<String, Arc<OnceLock<Arc<Document>>>>>,
 }
 
 /// How the resolver says a name was refused (matched to report "not sent").
@@ -294,30 +298,27 @@ impl Net {
     }
 
     /// GET a JSON object (a discovery document), once per URL per run.
-    pub fn get_document(&self, url: &Url) -> Arc<Result<serde_json::Value, NetError>> {
-        let key = url.as_str().to_string();
-        if let Some(d) = self
+    pub fn get_document(&self, url: &Url) -> Arc<Document> {
+        let cell = self
             .documents
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-        {
-            return d.clone();
-        }
-        let doc = match self.send(url, &[], Auth::None) {
+            .entry(url.as_str().to_string())
+            .or_default()
+            .clone();
+        cell.get_or_init(|| Arc::new(self.fetch_document(url)))
+            .clone()
+    }
+
+    fn fetch_document(&self, url: &Url) -> Document {
+        match self.send(url, &[], Auth::None) {
             Ok(r) if r.status == 200 => serde_json::from_slice::<serde_json::Value>(&r.body)
                 .ok()
                 .filter(|v| v.is_object())
                 .ok_or_else(|| NetError::Failed("not a JSON object".into())),
             Ok(r) => Err(NetError::Failed(format!("HTTP {}", r.status))),
             Err(e) => Err(e),
-        };
-        let doc = Arc::new(doc);
-        self.documents
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, doc.clone());
-        doc
+        }
     }
 
     /// GET (`form` empty) or POST a form, with one deadline for the whole exchange.
