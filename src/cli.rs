@@ -27,6 +27,9 @@ pub enum Command {
     Scan(Box<ScanArgs>),
     /// Audit authorization servers: discovery metadata and JWKS, over HTTPS or from local files.
     Audit(Box<AuditArgs>),
+    /// Is this credential still live? Reads one secret from standard input and asks its
+    /// issuer, as `scan --validate` does (exit 1 valid, 0 invalid, 3 unknown or not checked).
+    Validate(Box<ValidateArgs>),
     /// Work with the rule catalogue.
     Rules {
         #[command(subcommand)]
@@ -145,13 +148,73 @@ pub struct ScanArgs {
     /// Goes on the network.
     #[arg(long)]
     pub audit_issuers: bool,
+    /// Check whether each credential found still works, by asking its issuer (opt-in: goes
+    /// on the network; stderr names the hosts first). Findings gain a validity; a live one
+    /// becomes critical.
+    #[arg(long)]
+    pub validate: bool,
+    /// Report only the credentials --validate found live.
+    #[arg(long, requires = "validate")]
+    pub only_valid: bool,
     #[command(flatten)]
-    #[command(next_help_heading = "Issuer audit (with --audit-issuers)")]
+    #[command(next_help_heading = "Validation (with --validate)")]
+    pub validation: ValidationArgs,
+    #[command(flatten)]
+    #[command(next_help_heading = "Issuer audit (with --audit-issuers) and validation")]
     pub fetch: FetchArgs,
     #[command(flatten)]
     pub git: GitArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// Where validation may send credentials, and how fast (shared by `scan --validate` and `validate`).
+#[derive(Debug, Clone, Args)]
+pub struct ValidationArgs {
+    /// Allow validation requests to loopback, private and link-local addresses
+    /// (self-hosted issuers inside the network, test servers).
+    #[arg(long)]
+    pub validate_allow_private: bool,
+    /// Send VENDOR's validation requests to URL's host instead (self-hosted instances, tests);
+    /// VENDOR: google, entra, github, github-api, gitlab, slack, okta, auth0, gcp. Repeatable.
+    #[arg(long, value_name = "VENDOR=URL")]
+    pub validate_endpoint: Vec<String>,
+    /// Validation requests per second to one host.
+    #[arg(long, value_name = "N", default_value_t = 5.0)]
+    pub validate_rate: f64,
+    /// Credentials validated at once.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub validate_concurrency: usize,
+}
+
+/// `nhiscan validate`: one credential from standard input.
+#[derive(Debug, Clone, Args)]
+pub struct ValidateArgs {
+    /// The rule the credential falls under (e.g. NHI101 for a Google client secret, NHI199
+    /// for any OAuth client secret with --issuer), or a vendor name: google, entra, github,
+    /// github-token, gitlab, slack, slack-token, okta, okta-token, auth0, oauth.
+    #[arg(long = "kind", value_name = "RULE|VENDOR")]
+    pub kind: String,
+    /// The client id the secret belongs to.
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// The issuer (for `oauth`): its discovery document names the token endpoint.
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// The Okta or Auth0 domain, or the Entra tenant id.
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+    /// Trust this PEM CA certificate (bundle) beside the system roots.
+    #[arg(long, value_name = "PEM")]
+    pub ca_cert: Option<PathBuf>,
+    /// Timeout per request, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub timeout: f64,
+    /// Print JSON instead of a line of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub validation: ValidationArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

@@ -31,6 +31,17 @@ pub struct Config {
     pub max_assertion_lifetime: Option<u64>,
     /// Default baseline file.
     pub baseline: Option<String>,
+    /// `--validate` settings. A repository's own config may only narrow
+    /// where credentials are sent, never widen it (endpoints are flags only).
+    #[serde(default)]
+    pub validate: ValidateConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ValidateConfig {
+    /// When set, validation asks only these hosts (`host` or `*.suffix`).
+    pub allowed_hosts: Option<Vec<String>>,
 }
 
 impl Config {

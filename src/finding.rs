@@ -92,6 +92,14 @@ impl Confidence {
         }
     }
 
+    /// One step down (a credential its issuer rejected still leaked, but matters less).
+    pub fn lowered(self) -> Confidence {
+        match self {
+            Confidence::High => Confidence::Medium,
+            _ => Confidence::Low,
+        }
+    }
+
     /// SARIF `precision` vocabulary.
     pub fn sarif_precision(self) -> &'static str {
         match self {
@@ -159,6 +167,81 @@ impl Origin {
     }
 }
 
+/// Whether a found credential still works, as `--validate` found out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValidityStatus {
+    /// The issuer accepted the credential: it is live.
+    Valid,
+    /// The issuer rejected it (rotated, revoked, or never valid).
+    Invalid,
+    /// Asked, but the answer did not say (timeout, 5xx, an unexpected reply).
+    Unknown,
+    /// Not asked: no validator for this kind, or what it needs was not beside it.
+    NotChecked,
+}
+
+impl ValidityStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValidityStatus::Valid => "valid",
+            ValidityStatus::Invalid => "invalid",
+            ValidityStatus::Unknown => "unknown",
+            ValidityStatus::NotChecked => "not_checked",
+        }
+    }
+}
+
+/// A validation result: the status, where it was checked, and why, in words
+/// built only from the HTTP status and the OAuth error code (never a body).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Validity {
+    pub status: ValidityStatus,
+    /// The validator, e.g. `google`, `oauth` (an issuer's token endpoint).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validator: Option<String>,
+    /// The host asked, when one was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    pub reason: String,
+}
+
+impl Validity {
+    /// One line for people: `LIVE` stands out; the reason says how it was learned.
+    pub fn describe(&self) -> String {
+        let what = match self.status {
+            ValidityStatus::Valid => "LIVE: the issuer accepted this credential",
+            ValidityStatus::Invalid => "rejected by the issuer (rotated, revoked or never valid)",
+            ValidityStatus::Unknown => "validity unknown",
+            ValidityStatus::NotChecked => "validity not checked",
+        };
+        let at = match (&self.validator, &self.host) {
+            (Some(v), Some(h)) => format!(" ({v}, {h})"),
+            (Some(v), None) => format!(" ({v})"),
+            _ => String::new(),
+        };
+        format!("{what}{at}: {}", self.reason)
+    }
+}
+
+/// What validation needs of a finding, kept in memory only: the secret, the
+/// identifier paired with it, and a few facts from a key file. Never
+/// serialised, and its `Debug` prints nothing of it.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Material {
+    pub secret: String,
+    /// The identifier a rule paired with the secret (client id, tenant, org domain).
+    pub paired_id: Option<String>,
+    /// Named facts from a key file (`client_email`, `private_key_id`, JWK public members).
+    pub extra: BTreeMap<&'static str, String>,
+}
+
+impl fmt::Debug for Material {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Material([REDACTED])")
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     pub rule_id: String,
@@ -183,6 +266,12 @@ pub struct Finding {
     /// scanned content was at hand to compute it (see `linehash`).
     #[serde(skip)]
     pub line_hash: Option<String>,
+    /// Set by `--validate`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validity: Option<Validity>,
+    /// For `--validate` only; never serialised.
+    #[serde(skip)]
+    pub material: Option<Box<Material>>,
 }
 
 impl Finding {

@@ -129,6 +129,14 @@ impl Baseline {
             .with_context(|| format!("cannot write baseline {}", path.display()))
     }
 
+    /// The fingerprints recorded.
+    pub fn fingerprints(&self) -> BTreeSet<String> {
+        self.findings
+            .iter()
+            .map(|e| e.fingerprint.clone())
+            .collect()
+    }
+
     /// Remove baselined findings; returns how many were removed.
     pub fn filter(&self, findings: &mut Vec<Finding>) -> usize {
         let known: BTreeSet<&str> = self

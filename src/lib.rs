@@ -14,3 +14,4 @@ pub mod linehash;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod validate;

@@ -7,6 +7,7 @@ mod output;
 mod progress;
 mod rules_cmd;
 mod scan;
+mod validate;
 
 pub use output::{finish, Settings};
 pub use scan::{process_item, Counters};
@@ -19,6 +20,7 @@ pub fn run(cli: Cli) -> u8 {
     let result = match cli.command {
         Command::Scan(args) => scan::run(&args),
         Command::Audit(args) => audit::run(&args),
+        Command::Validate(args) => validate::run(&args),
         Command::Rules { command } => rules_cmd::run(command),
         Command::Completions { shell } => generate::completions(shell, &mut std::io::stdout()),
         Command::Man { dir } => generate::man(dir.as_deref(), &mut std::io::stdout()),

@@ -87,7 +87,9 @@ impl Settings {
         if let Some(l) = args.max_assertion_lifetime {
             self.options.max_assertion_lifetime = l;
         }
-        self.options.audit_issuers = args.audit_issuers;
+        // Issuer references are collected for the audit, and to pair secrets with their issuer.
+        self.options.audit_issuers = args.audit_issuers || args.validate;
+        self.options.keep_material = args.validate;
         self.options.fapi2 = args.fetch.profile == crate::cli::Profile::Fapi2;
         Ok(())
     }

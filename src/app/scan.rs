@@ -112,6 +112,12 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
     scanned?;
     let mut sink = total.into_inner().unwrap_or_else(|e| e.into_inner());
     engine.finish(&mut sink);
+    // Validation pairs secrets with the issuers named beside them.
+    let issuers = if args.validate {
+        sink.issuer_refs.clone()
+    } else {
+        Vec::new()
+    };
     if args.audit_issuers {
         let refs = std::mem::take(&mut sink.issuer_refs);
         let audited = super::audit::audit_references(&settings, &args.fetch, refs, &counters)?;
@@ -122,6 +128,33 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
             eprintln!("nhiscan: git: {line}");
         }
         sink.findings = history::merge(std::mem::take(&mut sink.findings));
+    }
+    if args.validate {
+        let v = super::validate::settings(
+            &args.validation,
+            args.fetch.ca_cert.clone(),
+            args.fetch.timeout,
+            &settings.config,
+        )?;
+        // Baselined findings are accepted: their secrets are not sent anywhere.
+        let skip = match &settings.baseline {
+            Some(p) => crate::gate::Baseline::load(p)?.fingerprints(),
+            None => Default::default(),
+        };
+        let s = crate::validate::validate_findings(
+            &mut sink.findings,
+            &issuers,
+            &base,
+            &v,
+            &skip,
+            args.output.quiet,
+        )?;
+        if !args.output.quiet {
+            eprintln!("nhiscan: {}", super::validate::summary_line(&s));
+        }
+        if args.only_valid {
+            super::validate::keep_only_valid(&mut sink.findings);
+        }
     }
     output::finish(&settings, engine.catalogue(), sink, &counters, started)
 }

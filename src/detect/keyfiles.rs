@@ -120,7 +120,20 @@ fn check_jwk(obj: &Node, kty: &str, item: &Item, ctx: &Context, out: &mut Sink) 
     draft = draft
         .message(what)
         .property("kty", kty)
-        .property("members", names);
+        .property("members", names)
+        .material_fact("kty", kty);
+    // The public half, for `--validate` to look the key up in a JWKS.
+    for (key, name) in [
+        ("n", "jwk_n"),
+        ("e", "jwk_e"),
+        ("crv", "jwk_crv"),
+        ("x", "jwk_x"),
+        ("y", "jwk_y"),
+    ] {
+        if let Some(v) = obj.get(key).and_then(|m| m.value.as_str()) {
+            draft = draft.material_fact(name, v);
+        }
+    }
     if let Some(alg) = obj.get("alg").and_then(|m| m.value.as_str()) {
         draft = draft.property("alg", alg);
     }
@@ -156,13 +169,19 @@ fn check_service_account(obj: &Node, item: &Item, ctx: &Context, out: &mut Sink)
         None => "Google Cloud service-account key".to_string(),
     });
     if let Some((m, e)) = email {
-        draft = draft.property("client_email", e).related(
-            location(item, &m.value.span),
-            "service account this key belongs to",
-        );
+        draft = draft
+            .property("client_email", e)
+            .material_fact("client_email", e)
+            .related(
+                location(item, &m.value.span),
+                "service account this key belongs to",
+            );
     }
     if let Some(project) = obj.get("project_id").and_then(|m| m.value.as_str()) {
         draft = draft.property("project_id", project);
+    }
+    if let Some(kid) = obj.get("private_key_id").and_then(|m| m.value.as_str()) {
+        draft = draft.material_fact("private_key_id", kid);
     }
     draft.emit(out);
 }

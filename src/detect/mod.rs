@@ -38,6 +38,8 @@ pub struct Options {
     /// The time a token's `exp` is compared with (Unix seconds): the clock
     /// when the options are made, so one scan judges every token alike.
     pub now: i64,
+    /// Keep each finding's secret in memory for `--validate` (never otherwise).
+    pub keep_material: bool,
 }
 
 impl Default for Options {
@@ -47,6 +49,7 @@ impl Default for Options {
             fapi2: false,
             audit_issuers: false,
             now: unix_now(),
+            keep_material: false,
         }
     }
 }
@@ -222,6 +225,20 @@ impl Draft {
             .insert(key.to_string(), value.into());
         self
     }
+    /// The identifier paired with the secret (kept for `--validate` only).
+    pub fn paired_id(mut self, id: &str) -> Self {
+        if let Some(m) = self.finding.material.as_mut() {
+            m.paired_id = Some(id.to_string());
+        }
+        self
+    }
+    /// A named fact for `--validate` (e.g. a key file's `private_key_id`).
+    pub fn material_fact(mut self, key: &'static str, value: &str) -> Self {
+        if let Some(m) = self.finding.material.as_mut() {
+            m.extra.insert(key, value.to_string());
+        }
+        self
+    }
     /// Replace the snippet (already redacted by the caller).
     pub fn snippet(mut self, s: Option<String>) -> Self {
         self.finding.snippet = s;
@@ -264,6 +281,7 @@ impl Context<'_> {
         // A fetched document is not in the repository: its findings sit at the
         // line that named the server, and the URL joins the fingerprint so two
         // servers named in one targets file stay apart.
+        let material_span = secret.clone();
         let (region, snippet, content) = match &item.provenance {
             Provenance::Remote { url, line, .. } => {
                 let mut keyed = url.as_bytes().to_vec();
@@ -294,6 +312,16 @@ impl Context<'_> {
                 origin: Origin::from_provenance(&item.provenance),
                 properties: BTreeMap::new(),
                 line_hash: None,
+                validity: None,
+                // Held for `--validate`; never serialised.
+                material: material_span
+                    .filter(|_| self.options.keep_material)
+                    .map(|s| {
+                        Box::new(finding::Material {
+                            secret: String::from_utf8_lossy(&item.data[s]).into_owned(),
+                            ..Default::default()
+                        })
+                    }),
             },
         })
     }

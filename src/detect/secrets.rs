@@ -95,7 +95,7 @@ impl RegexRule {
     /// The identifier the pair pattern finds nearest to `line` within the
     /// window (the line itself, then one above, one below, two above …), so
     /// two credential blocks close together each pair with their own id.
-    fn find_pair(&self, item: &Item, line: u32) -> Option<(String, Location)> {
+    fn find_pair(&self, item: &Item, line: u32) -> Option<(String, Location, String)> {
         let (name, re, window) = self.pair.as_ref()?;
         let idx = item.line_index();
         let count = idx.line_count() as u32;
@@ -116,6 +116,7 @@ impl RegexRule {
                         path: item.path().to_string(),
                         region,
                     },
+                    String::from_utf8_lossy(m.as_bytes()).into_owned(),
                 ));
             }
         }
@@ -177,9 +178,10 @@ pub fn run<'a>(
                 };
                 draft = draft.property("checksum_valid", ok);
             }
-            if let Some((name, loc)) = pair {
+            if let Some((name, loc, id)) = pair {
                 confidence = confidence.raised();
                 draft = draft
+                    .paired_id(&id)
                     .message(format!(
                         "{}: {shown}, paired with a {name} at line {}",
                         rule_meta.short_description, loc.region.start_line

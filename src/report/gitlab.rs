@@ -101,6 +101,10 @@ fn vulnerability(f: &Finding, report: &Report, ci_commit: &str) -> Value {
         );
     }
     let mut description = f.message.clone();
+    if let Some(v) = &f.validity {
+        description.push_str("\n\n");
+        description.push_str(&v.describe());
+    }
     if let Some(s) = &f.snippet {
         // Already redacted by the detector; never the raw secret.
         description.push_str("\n\n`");

@@ -184,6 +184,10 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     for (k, v) in &f.properties {
         props.insert(k.clone(), v.clone());
     }
+    if let Some(v) = &f.validity {
+        props.insert("validity".into(), json!(v.status));
+        props.insert("validityReason".into(), json!(v.describe()));
+    }
     // When the content was not at hand, derive a stable stand-in from our own
     // content fingerprint so code scanning still tracks the alert.
     let line_hash = f.line_hash.clone().unwrap_or_else(|| {

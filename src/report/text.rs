@@ -44,6 +44,14 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             f.confidence
         )?;
         writeln!(out, "  {}", f.message)?;
+        if let Some(v) = &f.validity {
+            let code = if v.status == crate::finding::ValidityStatus::Valid {
+                "1;31"
+            } else {
+                "2"
+            };
+            writeln!(out, "  {}", paint(c, code, &v.describe()))?;
+        }
         match &f.origin {
             Origin::Git {
                 commit,

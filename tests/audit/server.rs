@@ -26,7 +26,7 @@ impl Server {
     }
 }
 
-fn acceptor(leaf: &Leaf) -> TlsAcceptor {
+pub fn acceptor(leaf: &Leaf) -> TlsAcceptor {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let certs = vec![CertificateDer::from_pem_slice(leaf.cert_pem.as_bytes()).unwrap()];
     let key = PrivateKeyDer::from_pem_slice(leaf.key_pem.as_bytes()).unwrap();

@@ -93,6 +93,8 @@ mod tests {
                 .into_iter()
                 .collect(),
             line_hash: None,
+            validity: None,
+            material: None,
         }
     }
 
