@@ -42,6 +42,21 @@ impl Provenance {
     }
 }
 
+/// A path (or file name) from raw bytes: UTF-8 as it is, each byte of an
+/// invalid sequence as `\xNN`. Lossy decoding would turn two different
+/// non-UTF-8 names into the same `�` path and one file's findings would
+/// shadow the other's.
+pub fn path_text(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    out
+}
+
 /// A unit of scanning: bytes plus provenance. Text views are derived lazily.
 #[derive(Debug)]
 pub struct Item {
