@@ -128,6 +128,12 @@ impl Detector for CiDetector {
             }
             federation::facts_from_scripts(&mut scan, &jobs);
             scan.finish(ctx, out);
+            if doc.merges_cut() {
+                out.error(
+                    item.path(),
+                    "merge keys (`<<`) in this file bring in more entries than nhiscan follows for a file of its size; CI posture was audited only on what was followed",
+                );
+            }
         }
     }
 
