@@ -210,6 +210,7 @@ impl Engine {
             catalogue: &self.catalogue,
             options: &self.options,
         };
+        super::deadline::arm(self.options.item_budget);
         let hit_rules = self
             .regex_rules
             .iter()
@@ -218,9 +219,21 @@ impl Engine {
             .map(|(r, _)| r);
         super::secrets::run(hit_rules, item, &ctx, out);
         for (d, &hit) in self.detectors.iter().zip(&det_hit) {
+            if super::deadline::expired() {
+                break;
+            }
             if (hit || d.keywords().is_empty()) && d.applies(item) {
                 d.detect(item, &ctx, out);
             }
+        }
+        if super::deadline::disarm() {
+            out.error(
+                item.path(),
+                format!(
+                    "scanning this file took longer than the {:.0?} allowed per file (--item-timeout); it was not fully scanned",
+                    self.options.item_budget
+                ),
+            );
         }
         super::overlap::settle(&mut out.findings, first_new, &self.catalogue);
     }

@@ -5,6 +5,7 @@
 pub mod checksum;
 pub mod ci;
 pub mod code;
+pub mod deadline;
 pub mod engine;
 pub mod filters;
 pub mod issuer_refs;
@@ -35,6 +36,8 @@ pub struct Options {
     pub fapi2: bool,
     /// Record issuer references for `scan --audit-issuers`.
     pub audit_issuers: bool,
+    /// Time one item may take in the detectors (see [`deadline`]).
+    pub item_budget: std::time::Duration,
 }
 
 impl Default for Options {
@@ -43,6 +46,7 @@ impl Default for Options {
             max_assertion_lifetime: 300,
             fapi2: false,
             audit_issuers: false,
+            item_budget: deadline::DEFAULT_BUDGET,
         }
     }
 }

@@ -115,6 +115,9 @@ impl Detector for CiDetector {
                 System::Buildkite => buildkite::read(&scan),
             };
             for job in &jobs {
+                if super::deadline::expired() {
+                    break;
+                }
                 federation::check(&mut scan, job);
                 literals::check(&mut scan, job);
                 shell::check(&mut scan, job);

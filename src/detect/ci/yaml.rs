@@ -88,6 +88,11 @@ pub fn parse(src: &str) -> Result<Vec<Doc>, ParseError> {
     // Events are pulled one by one: the parser's own `load` recurses per
     // nesting level and overflows the stack on a deeply nested (hostile) file.
     for event in Parser::new_from_str(src) {
+        // Out of time (see `deadline`): what was read so far is audited and
+        // the engine reports the file as not fully scanned.
+        if crate::detect::deadline::expired() {
+            break;
+        }
         let (ev, span) = event.map_err(|e| ParseError {
             line: e.marker().line(),
             column: e.marker().col() + 1,
