@@ -149,6 +149,11 @@ pub struct ScanArgs {
     /// Goes on the network.
     #[arg(long)]
     pub audit_issuers: bool,
+    /// With --audit-issuers: also fetch issuers that resolve to loopback, private or
+    /// link-local addresses (self-hosted identity providers). Off by default: the
+    /// URLs come from the scanned files, which in CI may come from an untrusted pull request.
+    #[arg(long, requires = "audit_issuers")]
+    pub allow_private_issuers: bool,
     #[command(flatten)]
     #[command(next_help_heading = "Issuer audit (with --audit-issuers)")]
     pub fetch: FetchArgs,

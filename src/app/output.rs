@@ -182,6 +182,15 @@ pub fn finish(
     counters: &Counters,
     started: Instant,
 ) -> Result<u8> {
+    // Whatever did not come through the engine (audits, sources) is
+    // scrubbed here too: URLs without credentials, control characters escaped.
+    let scrub = crate::redact::Secrets::none();
+    for f in &mut sink.findings {
+        scrub.scrub_finding(f);
+    }
+    for n in &mut sink.notices {
+        scrub.scrub_notice(n);
+    }
     sink.notices.sort();
     sink.notices.dedup();
     for n in &sink.notices {

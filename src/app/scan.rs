@@ -127,7 +127,13 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
     }
     if args.audit_issuers {
         let refs = std::mem::take(&mut sink.issuer_refs);
-        let audited = super::audit::audit_references(&settings, &args.fetch, refs, &counters)?;
+        let audited = super::audit::audit_references(
+            &settings,
+            &args.fetch,
+            refs,
+            &counters,
+            args.allow_private_issuers,
+        )?;
         sink.extend(audited);
     }
     if let Some(line) = summary {

@@ -171,6 +171,8 @@ impl Engine {
     /// Run every rule and detector that applies to `item`.
     pub fn scan(&self, item: &Item, out: &mut Sink) {
         let first_new = out.findings.len();
+        let first_notice = out.notices.len();
+        crate::redact::take_recorded();
         let mut rule_hit = vec![false; self.regex_rules.len()];
         let mut det_hit = vec![false; self.detectors.len()];
         LOWERED.with_borrow_mut(|lower| {
@@ -236,6 +238,15 @@ impl Engine {
             );
         }
         super::overlap::settle(&mut out.findings, first_new, &self.catalogue);
+        // The one redaction point: every secret this item produced, masked
+        // wherever else it shows up in what the item reports.
+        let secrets = crate::redact::Secrets::new(crate::redact::take_recorded());
+        for f in &mut out.findings[first_new..] {
+            secrets.scrub_finding(f);
+        }
+        for n in &mut out.notices[first_notice..] {
+            secrets.scrub_notice(n);
+        }
     }
 }
 

@@ -249,6 +249,11 @@ impl Context<'_> {
         secret: Option<Range<usize>>,
     ) -> Option<Draft> {
         let rule = self.catalogue.enabled(rule_id)?;
+        if let Some(s) = &secret {
+            if let Some(bytes) = item.data.get(s.clone()) {
+                crate::redact::record(bytes);
+            }
+        }
         // A fetched document is not in the repository: its findings sit at the
         // line that named the server, and the URL joins the fingerprint so two
         // servers named in one targets file stay apart.
