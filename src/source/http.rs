@@ -85,7 +85,9 @@ impl FetchError {
             FetchError::Timeout(_) => true,
             // A certificate problem does not go away by asking again.
             FetchError::Transport(m) => {
-                m.contains("connect") && !m.to_ascii_lowercase().contains("certificate")
+                m.contains("connect")
+                    && !m.to_ascii_lowercase().contains("certificate")
+                    && !m.contains("no public address")
             }
             _ => false,
         }
