@@ -19,9 +19,9 @@ pub type NodeId = usize;
 
 /// Merged entries one document may visit, on top of [`BUDGET_PER_NODE`] per
 /// node: generous for real files (3,000 jobs each merging 50 defaults, read
-/// a few times over, stay well inside), linear for hostile ones.
-const VISIT_BUDGET: usize = 1_000_000;
-const BUDGET_PER_NODE: usize = 8;
+/// four times over, stay inside), linear for hostile ones.
+const VISIT_BUDGET: usize = 100_000;
+const BUDGET_PER_NODE: usize = 16;
 /// How deep merge keys are followed.
 const MERGE_DEPTH: usize = 8;
 
