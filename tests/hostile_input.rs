@@ -141,3 +141,20 @@ fn a_huge_thread_count_is_capped() {
     assert!(r.stderr.contains("threads per core"), "{r:?}");
     assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
 }
+
+/// The span-keeping JSON reader takes ~28× its input: a document over its
+/// limit is skipped for the structured key checks, with a notice, and the
+/// secret rules still run on it.
+#[test]
+fn a_huge_json_document_is_not_read_into_a_tree() {
+    let tree = Tree::new();
+    let s = google_secret(11);
+    let mut doc = format!("{{\"kty\": \"oct\", \"google\": \"{s}\", \"a\": [");
+    doc.push_str(&"1,".repeat(3 << 20));
+    doc.push_str("1]}\n");
+    tree.write("big.json", doc);
+    let r = tree.scan(&["--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("not checked for private JWKs"), "{}", r.stderr);
+    assert!(json(&r.stdout)["findings"].as_array().unwrap().len() == 1);
+}
