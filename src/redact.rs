@@ -162,8 +162,20 @@ pub fn redact_urls(s: &str) -> String {
 fn credential_key(k: &str) -> bool {
     let k = k.to_ascii_lowercase();
     [
-        "token", "secret", "key", "password", "passwd", "pwd", "pass", "code", "sig",
-        "auth", "credential", "assertion", "session", "apikey",
+        "token",
+        "secret",
+        "key",
+        "password",
+        "passwd",
+        "pwd",
+        "pass",
+        "code",
+        "sig",
+        "auth",
+        "credential",
+        "assertion",
+        "session",
+        "apikey",
     ]
     .iter()
     .any(|w| k.contains(w))
@@ -193,7 +205,9 @@ pub fn redact_url(url: &str) -> String {
     let _ = u.set_username("");
     let _ = u.set_password(None);
     let pairs: Vec<(String, String)> = u.query_pairs().into_owned().collect();
-    let sensitive = pairs.iter().any(|(k, v)| credential_key(k) && !v.is_empty());
+    let sensitive = pairs
+        .iter()
+        .any(|(k, v)| credential_key(k) && !v.is_empty());
     if sensitive {
         let masked: Vec<(String, String)> = pairs
             .into_iter()
@@ -227,7 +241,10 @@ mod tests {
             redact_url("https://idp.example.com/x?sig=zzz"),
             "https://idp.example.com/x?sig=REDACTED"
         );
-        assert_eq!(redact_url("https://idp.example.com/a?b=c"), "https://idp.example.com/a?b=c");
+        assert_eq!(
+            redact_url("https://idp.example.com/a?b=c"),
+            "https://idp.example.com/a?b=c"
+        );
         assert_eq!(
             redact_urls("fetch https://u:p@h/ failed"),
             "fetch https://h/ failed"
@@ -244,7 +261,10 @@ mod tests {
 
     #[test]
     fn control_characters_are_escaped() {
-        assert_eq!(escape_controls("a\n::warning::x\u{1b}[31m"), "a\\n::warning::x\\u{1b}[31m");
+        assert_eq!(
+            escape_controls("a\n::warning::x\u{1b}[31m"),
+            "a\\n::warning::x\\u{1b}[31m"
+        );
         assert_eq!(escape_controls("tab\there"), "tab\there");
     }
 }

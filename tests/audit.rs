@@ -360,7 +360,15 @@ fn scan_audit_issuers_audits_each_referenced_server_once_at_its_lines() {
     // before any request unless private issuers are allowed.
     let r = run_in(
         dir.path(),
-        &["scan", ".", "--audit-issuers", "--ca-cert", "ca.pem", "--format", "json"],
+        &[
+            "scan",
+            ".",
+            "--audit-issuers",
+            "--ca-cert",
+            "ca.pem",
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(r.stderr.contains("not a public address"), "{}", r.stderr);
@@ -460,7 +468,16 @@ fn a_trickled_body_ends_at_the_timeout() {
     let t = std::time::Instant::now();
     let r = run_in(
         dir.path(),
-        &["audit", &target, "--ca-cert", "ca.pem", "--timeout", "2", "--retries", "0"],
+        &[
+            "audit",
+            &target,
+            "--ca-cert",
+            "ca.pem",
+            "--timeout",
+            "2",
+            "--retries",
+            "0",
+        ],
     );
     let took = t.elapsed();
     assert_eq!(r.code, 3, "{}", r.stderr);
@@ -508,8 +525,15 @@ fn issuer_urls_from_scanned_files_are_public_and_printed_without_credentials() {
     let r = run_in(
         dir.path(),
         &[
-            "scan", ".", "--audit-issuers", "--ca-cert", "ca.pem", "--format", "json",
-            "--fail-on", "none",
+            "scan",
+            ".",
+            "--audit-issuers",
+            "--ca-cert",
+            "ca.pem",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
         ],
     );
     assert_eq!(r.code, 3, "{}", r.stderr);
@@ -522,8 +546,14 @@ fn issuer_urls_from_scanned_files_are_public_and_printed_without_credentials() {
     let r = run_in(
         dir.path(),
         &[
-            "scan", ".", "--audit-issuers", "--allow-private-issuers", "--ca-cert", "ca.pem",
-            "--format", "sarif",
+            "scan",
+            ".",
+            "--audit-issuers",
+            "--allow-private-issuers",
+            "--ca-cert",
+            "ca.pem",
+            "--format",
+            "sarif",
         ],
     );
     assert_eq!(r.code, 1, "{}", r.stderr);

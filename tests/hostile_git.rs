@@ -58,7 +58,11 @@ fn commit(repo: &Path, tree: &str) {
 }
 
 fn hash_blob(repo: &Path, data: &str) -> String {
-    git(repo, &["hash-object", "-w", "--stdin"], Some(data.as_bytes()))
+    git(
+        repo,
+        &["hash-object", "-w", "--stdin"],
+        Some(data.as_bytes()),
+    )
 }
 
 /// Run `scan . ARGS --format json` with a time limit, killing a runaway.
@@ -127,7 +131,11 @@ fn shared_subtrees_spelling_a_billion_paths_are_read_once() {
         let (r, took) = scan_within(&repo, &[mode], Duration::from_secs(60));
         assert_eq!(r.code, 1, "{mode}: {r:?}");
         let doc = json(&r.stdout);
-        assert_eq!(doc["findings"].as_array().unwrap().len(), 1, "{mode}: {r:?}");
+        assert_eq!(
+            doc["findings"].as_array().unwrap().len(),
+            1,
+            "{mode}: {r:?}"
+        );
         assert!(took < Duration::from_secs(20), "{mode} took {took:?}");
     }
 }
@@ -187,7 +195,14 @@ fn a_tree_that_contains_itself_is_reported_as_corrupt() {
     );
     let c = git(
         &repo,
-        &["hash-object", "-w", "-t", "commit", "--literally", "--stdin"],
+        &[
+            "hash-object",
+            "-w",
+            "-t",
+            "commit",
+            "--literally",
+            "--stdin",
+        ],
         Some(commit_text.as_bytes()),
     );
     git(&repo, &["update-ref", "refs/heads/main", &c], None);
@@ -211,6 +226,10 @@ fn a_tree_that_contains_itself_is_reported_as_corrupt() {
             r.stderr.contains("contains itself"),
             "{mode}: the cycle is reported: {r:?}"
         );
-        assert_eq!(doc["findings"].as_array().unwrap().len(), 1, "{mode}: {r:?}");
+        assert_eq!(
+            doc["findings"].as_array().unwrap().len(),
+            1,
+            "{mode}: {r:?}"
+        );
     }
 }

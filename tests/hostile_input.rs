@@ -27,7 +27,10 @@ fn a_second_copy_of_a_secret_on_the_line_is_masked() {
     let tree = Tree::new();
     // The copy after `!` would pass the snippet's masking heuristics.
     let s = google_secret(7);
-    tree.write("a.env", format!("GOOGLE_CLIENT_SECRET={s} # old value was !{s}!\n"));
+    tree.write(
+        "a.env",
+        format!("GOOGLE_CLIENT_SECRET={s} # old value was !{s}!\n"),
+    );
     assert_never_printed(&tree, &[], &s);
 }
 
@@ -104,7 +107,10 @@ fn a_rule_pattern_matching_the_empty_string_is_refused() {
     tree.write("a.txt", "hello\n");
     let r = run_in(tree.path(), &["rules", "check", "--rules", "rules"]);
     assert_ne!(r.code, 0, "{r:?}");
-    assert!(r.stderr.contains("empty string") || r.stdout.contains("empty string"), "{r:?}");
+    assert!(
+        r.stderr.contains("empty string") || r.stdout.contains("empty string"),
+        "{r:?}"
+    );
     let r = tree.scan(&["--rules", "rules"]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("empty string"), "{r:?}");
@@ -122,11 +128,18 @@ fn a_repository_config_cannot_silently_blind_the_scan() {
     let r = tree.scan(&["--format", "json"]);
     assert_eq!(r.code, 3, "{r:?}");
     assert!(r.stderr.contains("nothing was scanned"), "{r:?}");
-    tree.write(".nhiscan.toml", "exclude = [\"docs/**\"]\ndisable = [\"NHI101\"]\n");
+    tree.write(
+        ".nhiscan.toml",
+        "exclude = [\"docs/**\"]\ndisable = [\"NHI101\"]\n",
+    );
     let r = tree.scan(&["--format", "json"]);
     // The generic rule still sees the secret; the narrowing is said aloud.
     assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("narrows the scan: exclude (1 glob(s)); disable (NHI101)"), "{r:?}");
+    assert!(
+        r.stderr
+            .contains("narrows the scan: exclude (1 glob(s)); disable (NHI101)"),
+        "{r:?}"
+    );
 }
 
 #[test]
@@ -155,6 +168,10 @@ fn a_huge_json_document_is_not_read_into_a_tree() {
     tree.write("big.json", doc);
     let r = tree.scan(&["--format", "json"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stderr.contains("not checked for private JWKs"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("not checked for private JWKs"),
+        "{}",
+        r.stderr
+    );
     assert!(json(&r.stdout)["findings"].as_array().unwrap().len() == 1);
 }

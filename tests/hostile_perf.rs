@@ -54,7 +54,10 @@ fn assert_linear(name: &str, path: &str, n: usize, make: impl Fn(usize) -> Strin
         small.len(),
         big.len()
     );
-    assert!(ratio < 8.0, "{name}: 4x the input took {ratio:.1}x the time ({t1:?} → {t4:?})");
+    assert!(
+        ratio < 8.0,
+        "{name}: 4x the input took {ratio:.1}x the time ({t1:?} → {t4:?})"
+    );
 }
 
 #[test]
@@ -117,7 +120,12 @@ fn an_item_over_its_time_budget_becomes_an_error_notice() {
         ..Options::default()
     });
     let data = "GOOGLE_CLIENT_SECRET=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\n".repeat(2_000);
-    let item = Item::new(Provenance::File { path: "a.env".into() }, data.into_bytes());
+    let item = Item::new(
+        Provenance::File {
+            path: "a.env".into(),
+        },
+        data.into_bytes(),
+    );
     let mut sink = Sink::default();
     engine_scan(&e, &item, &mut sink);
     assert!(

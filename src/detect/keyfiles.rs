@@ -35,7 +35,9 @@ impl Detector for KeyFiles {
     }
 
     fn detect(&self, item: &Item, ctx: &Context, out: &mut Sink) {
-        if item.data.len() > spanned_json::MAX_DOCUMENT && item.data.trim_ascii_start().starts_with(b"{") {
+        if item.data.len() > spanned_json::MAX_DOCUMENT
+            && item.data.trim_ascii_start().starts_with(b"{")
+        {
             out.skipped(
                 item.path(),
                 format!(

@@ -179,8 +179,7 @@ impl reqwest::dns::Resolve for PublicOnly {
                 tokio::task::spawn_blocking(move || (lookup.as_str(), 0).to_socket_addrs())
                     .await??
                     .collect();
-            let public: Vec<SocketAddr> =
-                addrs.into_iter().filter(|a| is_public(a.ip())).collect();
+            let public: Vec<SocketAddr> = addrs.into_iter().filter(|a| is_public(a.ip())).collect();
             if public.is_empty() {
                 return Err(format!(
                     "{host} resolves to no public address (a target named by scanned content must be public; --allow-private-issuers allows private ones)"
@@ -396,8 +395,17 @@ mod tests {
     fn public_addresses() {
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
         for private in [
-            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254",
-            "100.64.0.1", "0.0.0.0", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
         ] {
             assert!(!is_public(ip(private)), "{private}");
         }

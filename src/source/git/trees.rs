@@ -80,7 +80,15 @@ pub const MAX_PATHS: usize = 2_000_000;
 pub fn blobs(repo: &gix::Repository, tree: ObjectId, notes: &mut Notes) -> HashSet<ObjectId> {
     let mut seen = Seen::default();
     let mut buf = Vec::new();
-    visit(repo, tree, &mut seen, &GlobSet::empty(), &mut buf, notes, &mut |_, _| {});
+    visit(
+        repo,
+        tree,
+        &mut seen,
+        &GlobSet::empty(),
+        &mut buf,
+        notes,
+        &mut |_, _| {},
+    );
     seen.blobs
 }
 
