@@ -324,8 +324,10 @@ impl Doc {
             return;
         };
         // The queried map's own pairs are what the caller asked for; what
-        // merges bring in is paid from the document's budget.
-        if depth > 0 && !self.spend(pairs.len()) {
+        // merges bring in, or an alias lists (the same anchor can be listed
+        // through thousands of aliases), is paid from the document's budget.
+        let through_alias = self.resolve(id) != id;
+        if (depth > 0 || through_alias) && !self.spend(pairs.len()) {
             return;
         }
         // Own keys are taken as they are; only keys brought in by a merge are
