@@ -17,9 +17,10 @@ measure() { # shape size label dir args...
   local bin=$BEFORE; [ "$label" = after ] && bin=$AFTER
   # Virtual memory capped (MEM_KB, default 8 GiB): the runaway git walks of
   # the old binary grow ~0.5 GB/s.
-  ( ulimit -v "${MEM_KB:-8388608}"; cd "$dir" && /usr/bin/time -f '%e %M' -o "$W/time" timeout "$LIMIT" "$bin" "$@" >/dev/null 2>"$W/err" ); local rc=$?
-  read -r secs kb < <(tail -1 "$W/time")
-  printf '%-8s %-6s %-6s %8ss %8s MiB  exit %s\n' "$shape" "$size" "$label" "$secs" "$((kb / 1024))" "$rc"
+  ( ulimit -v "${MEM_KB:-8388608}"; cd "$dir" && /usr/bin/time -f '%e %U %S %M' -o "$W/time" timeout "$LIMIT" "$bin" "$@" >/dev/null 2>"$W/err" ); local rc=$?
+  read -r secs user sys kb < <(tail -1 "$W/time")
+  cpu=$(echo "$user + $sys" | bc)
+  printf '%-8s %-6s %-6s %8ss wall %8ss cpu %6s MiB  exit %s\n' "$shape" "$size" "$label" "$secs" "$cpu" "$((kb / 1024))" "$rc"
 }
 
 both() { for l in before after; do measure "$@" "$l" ; done; }

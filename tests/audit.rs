@@ -9,7 +9,7 @@ mod tls;
 
 use std::path::Path;
 
-use common::{assert_sarif_valid, fixture, json, run, run_in};
+use common::{assert_sarif_valid, fixture, json, run, run_in, Run};
 
 fn rules_of(report: &serde_json::Value) -> Vec<String> {
     let mut v: Vec<String> = report["findings"]
@@ -161,6 +161,13 @@ fn workdir(ca: &tls::Ca, targets: &[String]) -> tempfile::TempDir {
     }
     std::fs::write(dir.path().join("targets.txt"), text).unwrap();
     dir
+}
+
+/// `scan . --audit-issuers --ca-cert ca.pem EXTRA` in `dir`.
+fn scan_issuers(dir: &Path, extra: &[&str]) -> Run {
+    let mut args = vec!["scan", ".", "--audit-issuers", "--ca-cert", "ca.pem"];
+    args.extend_from_slice(extra);
+    run_in(dir, &args)
 }
 
 fn line_of(report: &serde_json::Value, rule: &str, url_part: &str) -> Option<u64> {
@@ -358,37 +365,15 @@ fn scan_audit_issuers_audits_each_referenced_server_once_at_its_lines() {
 
     // The URLs come from the scanned files: a loopback server is refused
     // before any request unless private issuers are allowed.
-    let r = run_in(
-        dir.path(),
-        &[
-            "scan",
-            ".",
-            "--audit-issuers",
-            "--ca-cert",
-            "ca.pem",
-            "--format",
-            "json",
-        ],
-    );
+    let r = scan_issuers(dir.path(), &["--format", "json"]);
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(r.stderr.contains("not a public address"), "{}", r.stderr);
     assert!(rules_of(&json(&r.stdout)).is_empty());
     assert_eq!(srv.hits(), 0, "nothing was requested");
 
-    let r = run_in(
+    let r = scan_issuers(
         dir.path(),
-        &[
-            "scan",
-            ".",
-            "--audit-issuers",
-            "--allow-private-issuers",
-            "--ca-cert",
-            "ca.pem",
-            "--format",
-            "sarif",
-            "-o",
-            "out.sarif",
-        ],
+        &["--allow-private-issuers", "--format", "sarif", "-o", "out.sarif"],
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
     // The token-uri guess found no discovery document: skipped, not an error.
@@ -522,45 +507,20 @@ fn issuer_urls_from_scanned_files_are_public_and_printed_without_credentials() {
         ),
     )
     .unwrap();
-    let r = run_in(
-        dir.path(),
-        &[
-            "scan",
-            ".",
-            "--audit-issuers",
-            "--ca-cert",
-            "ca.pem",
-            "--format",
-            "json",
-            "--fail-on",
-            "none",
-        ],
-    );
+    let leaks = |r: &Run| {
+        for out in [&r.stdout, &r.stderr] {
+            assert!(!out.contains("Hunter2Hunter2"), "{out}");
+            assert!(!out.contains("S3cr3tValue99"), "{out}");
+        }
+    };
+    let r = scan_issuers(dir.path(), &["--format", "json", "--fail-on", "none"]);
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert_eq!(srv.hits(), 0, "nothing was requested: {}", r.stderr);
-    for out in [&r.stdout, &r.stderr] {
-        assert!(!out.contains("Hunter2Hunter2"), "{out}");
-        assert!(!out.contains("S3cr3tValue99"), "{out}");
-    }
+    leaks(&r);
     assert!(r.stderr.contains("no public address"), "{}", r.stderr);
-    let r = run_in(
-        dir.path(),
-        &[
-            "scan",
-            ".",
-            "--audit-issuers",
-            "--allow-private-issuers",
-            "--ca-cert",
-            "ca.pem",
-            "--format",
-            "sarif",
-        ],
-    );
+    let r = scan_issuers(dir.path(), &["--allow-private-issuers", "--format", "sarif"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(srv.hits() > 0);
-    for out in [&r.stdout, &r.stderr] {
-        assert!(!out.contains("Hunter2Hunter2"), "{out}");
-        assert!(!out.contains("S3cr3tValue99"), "{out}");
-    }
+    leaks(&r);
     assert!(r.stderr.contains("were not sent"), "{}", r.stderr);
 }
