@@ -373,7 +373,13 @@ fn scan_audit_issuers_audits_each_referenced_server_once_at_its_lines() {
 
     let r = scan_issuers(
         dir.path(),
-        &["--allow-private-issuers", "--format", "sarif", "-o", "out.sarif"],
+        &[
+            "--allow-private-issuers",
+            "--format",
+            "sarif",
+            "-o",
+            "out.sarif",
+        ],
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
     // The token-uri guess found no discovery document: skipped, not an error.
@@ -518,7 +524,10 @@ fn issuer_urls_from_scanned_files_are_public_and_printed_without_credentials() {
     assert_eq!(srv.hits(), 0, "nothing was requested: {}", r.stderr);
     leaks(&r);
     assert!(r.stderr.contains("no public address"), "{}", r.stderr);
-    let r = scan_issuers(dir.path(), &["--allow-private-issuers", "--format", "sarif"]);
+    let r = scan_issuers(
+        dir.path(),
+        &["--allow-private-issuers", "--format", "sarif"],
+    );
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(srv.hits() > 0);
     leaks(&r);

@@ -17,12 +17,15 @@ use super::tls::Leaf;
 
 pub struct Server {
     pub port: u16,
+    // Read by tests/audit.rs, not by the benchmark example that shares this file.
+    #[allow(dead_code)]
     hits: Arc<AtomicUsize>,
     _runtime: tokio::runtime::Runtime,
 }
 
 impl Server {
     /// Requests served so far.
+    #[allow(dead_code)]
     pub fn hits(&self) -> usize {
         self.hits.load(Ordering::Relaxed)
     }

@@ -21,6 +21,9 @@ pub struct Code<'a> {
     cache: Cache<'a>,
 }
 
+/// Per name: (token of the name, first token of the value, at top level).
+type Assignments<'a> = HashMap<&'a str, Vec<(u32, u32, bool)>>;
+
 #[derive(Default)]
 struct Cache<'a> {
     /// The enclosing function of each token ([`Code::fn_scope`]).
@@ -29,7 +32,7 @@ struct Cache<'a> {
     indents: OnceCell<Vec<u32>>,
     /// Every assignment to a name: (token of the name, first token of the
     /// value, whether at top level), in token order.
-    assigns: OnceCell<HashMap<&'a str, Vec<(u32, u32, bool)>>>,
+    assigns: OnceCell<Assignments<'a>>,
     /// Token indices of each identifier and of each string's contents.
     idents: OnceCell<HashMap<&'a str, Vec<u32>>>,
     strs: OnceCell<HashMap<&'a str, Vec<u32>>>,
@@ -275,7 +278,7 @@ impl<'a> Code<'a> {
 
     /// Every `name = v`, `name := v`, `name: Type = v`, `name = v;` (also
     /// `$name`), not after `.`/`->`/`?.`, grouped by name.
-    fn assignments(&self) -> &HashMap<&'a str, Vec<(u32, u32, bool)>> {
+    fn assignments(&self) -> &Assignments<'a> {
         self.cache.assigns.get_or_init(|| {
             let n = self.len();
             // For a type annotation: the first `=` from each token on, or
@@ -292,7 +295,7 @@ impl<'a> Code<'a> {
                     stop[m + 1]
                 };
             }
-            let mut out: HashMap<&'a str, Vec<(u32, u32, bool)>> = HashMap::new();
+            let mut out: Assignments<'a> = HashMap::new();
             for j in 0..n {
                 if !self.is_ident(j) {
                     continue;
@@ -368,13 +371,13 @@ impl<'a> Code<'a> {
         let whole = (0, n as u32);
         let mut out = Vec::with_capacity(n);
         let mut stack: Vec<(u32, u32)> = Vec::new();
-        for i in 0..n {
+        for (i, &end) in ends.iter().enumerate() {
             while stack.last().is_some_and(|&(_, e)| e as usize <= i) {
                 stack.pop();
             }
             out.push(stack.last().copied().unwrap_or(whole));
             if is_def(i) {
-                stack.push((i as u32, ends[i]));
+                stack.push((i as u32, end));
             }
         }
         out
