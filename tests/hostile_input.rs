@@ -25,13 +25,14 @@ fn assert_never_printed(tree: &Tree, args: &[&str], secret: &str) {
 #[test]
 fn a_second_copy_of_a_secret_on_the_line_is_masked() {
     let tree = Tree::new();
-    // The copy after `!` would pass the snippet's masking heuristics.
-    let s = google_secret(7);
+    // No digit: the snippet's masking heuristics let this copy through
+    // whole before the one redaction point.
+    let s = "GOCSPX-aBcDeFgHiJkLmNoPqRsTuVwXyZaBcD";
     tree.write(
         "a.env",
-        format!("GOOGLE_CLIENT_SECRET={s} # old value was !{s}!\n"),
+        format!("GOOGLE_CLIENT_SECRET={s} # old value was {s}\n"),
     );
-    assert_never_printed(&tree, &[], &s);
+    assert_never_printed(&tree, &[], s);
 }
 
 #[test]
@@ -52,13 +53,17 @@ fn a_secret_used_as_a_ci_key_is_masked_in_the_unknown_keys_note() {
 #[test]
 fn a_file_name_cannot_forge_a_workflow_command() {
     let tree = Tree::new();
+    // A finding's path and a notice's path (a binary file is skipped with a
+    // notice on stderr, which GitHub Actions reads for commands too).
     tree.write(
         "a\n::warning file=x::forged.env",
         google_line(&google_secret(9)),
     );
+    tree.write("b\n::warning file=x::forged.bin", b"bin\0ary");
     for format in ["github", "text", "gitlab", "junit"] {
         let r = tree.scan(&["--format", format]);
         assert_eq!(r.code, 1, "{format}: {r:?}");
+        assert!(r.stderr.contains("forged.bin"), "{format}: {r:?}");
         for line in r.stdout.lines().chain(r.stderr.lines()) {
             assert!(!line.starts_with("::warning file=x"), "{format}: {line}");
         }
