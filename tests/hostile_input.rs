@@ -180,3 +180,24 @@ fn a_huge_json_document_is_not_read_into_a_tree() {
     );
     assert!(json(&r.stdout)["findings"].as_array().unwrap().len() == 1);
 }
+
+/// `--audit-issuers` takes its URLs from the scanned files: their number is
+/// capped with a notice, and loopback targets are refused without a request.
+#[test]
+fn the_number_of_issuers_audited_is_capped() {
+    let tree = Tree::new();
+    let lines: String = (0..70)
+        .map(|i| format!("T{i}_ISSUER=https://127.0.0.1:9/tenant{i}\n"))
+        .collect();
+    tree.write("issuers.env", lines);
+    let t = Instant::now();
+    let r = tree.scan(&["--audit-issuers", "--format", "json"]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("name 70 authorization servers; only the first 64"),
+        "{r:?}"
+    );
+    assert!(r.stderr.contains("not a public address"), "{r:?}");
+    assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
+}

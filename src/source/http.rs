@@ -191,6 +191,16 @@ impl reqwest::dns::Resolve for PublicOnly {
     }
 }
 
+/// The pause before retry `attempt` (0-based): doubling from `base`, at
+/// most [`MAX_BACKOFF`], and None once the pauses would pass
+/// [`MAX_TOTAL_BACKOFF`] in all (`--retries 20` once meant 58 hours).
+fn backoff(base: Duration, attempt: u32, slept: Duration) -> Option<Duration> {
+    let pause = base
+        .saturating_mul(2u32.saturating_pow(attempt))
+        .min(MAX_BACKOFF);
+    (slept + pause <= MAX_TOTAL_BACKOFF).then_some(pause)
+}
+
 /// `url` without `user:password@` (never sent, never printed).
 pub fn without_userinfo(url: &Url) -> Url {
     let mut u = url.clone();
@@ -267,14 +277,9 @@ impl Fetcher {
         loop {
             match self.once(parsed.clone()) {
                 Err(e) if e.retryable() && attempt < self.opts.retries => {
-                    let pause = self
-                        .opts
-                        .backoff
-                        .saturating_mul(2u32.saturating_pow(attempt))
-                        .min(MAX_BACKOFF);
-                    if slept + pause > MAX_TOTAL_BACKOFF {
+                    let Some(pause) = backoff(self.opts.backoff, attempt, slept) else {
                         return Err(e);
-                    }
+                    };
                     std::thread::sleep(pause);
                     slept += pause;
                     attempt += 1;
@@ -389,6 +394,31 @@ mod tests {
         assert!(allowed(&u("http://[::1]:8080/x"), true));
         assert!(allowed(&u("http://localhost/x"), true));
         assert!(!allowed(&u("ftp://127.0.0.1/x"), true));
+    }
+
+    #[test]
+    fn backoff_is_capped_per_pause_and_in_all() {
+        let mut slept = Duration::ZERO;
+        let mut pauses = 0;
+        for attempt in 0..1000 {
+            let Some(p) = backoff(Duration::from_millis(200), attempt, slept) else {
+                break;
+            };
+            assert!(p <= MAX_BACKOFF);
+            slept += p;
+            pauses += 1;
+        }
+        assert!(slept <= MAX_TOTAL_BACKOFF, "{slept:?}");
+        assert!(pauses >= 4, "the first retries still happen");
+    }
+
+    #[test]
+    fn certificate_errors_are_not_retried() {
+        let tls =
+            FetchError::Transport("cannot connect: invalid peer certificate: UnknownIssuer".into());
+        assert!(!tls.retryable());
+        assert!(FetchError::Transport("cannot connect: connection refused".into()).retryable());
+        assert!(!FetchError::Private("127.0.0.1".into()).retryable());
     }
 
     #[test]
