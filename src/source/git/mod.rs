@@ -216,7 +216,7 @@ fn shallow_commits(repo: &gix::Repository, notes: &mut Notes) -> Result<HashSet<
 /// (None when there is no HEAD commit).
 fn head_blobs(repo: &gix::Repository, notes: &mut Notes) -> Option<HashSet<ObjectId>> {
     let tree = repo.head_tree_id().ok()?.detach();
-    Some(trees::blobs(repo, tree, notes))
+    Some(trees::head_paths(repo, tree, notes).into_keys().collect())
 }
 
 fn summarise(counts: &read::ReadCounts, notes: &mut Notes, what: &str) {

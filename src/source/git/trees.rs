@@ -74,22 +74,61 @@ pub fn mark_seen(
 /// hundred kilobytes; past this the walk stops with a notice.
 pub const MAX_PATHS: usize = 2_000_000;
 
+/// Paths kept per blob (and per tree) by [`head_paths`].
+pub const PATHS_PER_OBJECT: usize = 4;
+
 /// The distinct blobs of one tree (HEAD's, to tell whether a finding is
-/// still there). Bounded by distinct objects: each subtree is read once,
-/// however many paths share it.
-pub fn blobs(repo: &gix::Repository, tree: ObjectId, notes: &mut Notes) -> HashSet<ObjectId> {
-    let mut seen = Seen::default();
+/// still there and where), each with up to [`PATHS_PER_OBJECT`] of its
+/// paths. Bounded by distinct objects: each subtree is read once, breadth
+/// first, and hands at most that many paths to what it contains, however
+/// many paths shared subtrees spell out (10⁹ in a 232 KB repository); a tree
+/// that lists itself is reported as corrupt.
+pub fn head_paths(
+    repo: &gix::Repository,
+    tree: ObjectId,
+    notes: &mut Notes,
+) -> HashMap<ObjectId, Vec<String>> {
+    let mut tree_paths: HashMap<ObjectId, Vec<String>> = HashMap::new();
+    tree_paths.insert(tree, vec![String::new()]);
+    let mut queue = std::collections::VecDeque::from([tree]);
+    let mut read = HashSet::from([tree]);
+    let mut out: HashMap<ObjectId, Vec<String>> = HashMap::new();
     let mut buf = Vec::new();
-    visit(
-        repo,
-        tree,
-        &mut seen,
-        &GlobSet::empty(),
-        &mut buf,
-        notes,
-        &mut |_, _| {},
-    );
-    seen.blobs
+    while let Some(id) = queue.pop_front() {
+        let prefixes = tree_paths.get(&id).cloned().unwrap_or_default();
+        let at = prefixes.first().cloned().unwrap_or_default();
+        let Some(t) = read_tree(repo, id, &at, &mut buf, notes) else {
+            continue;
+        };
+        for entry in &t.entries {
+            if entry.mode.is_commit() || entry.mode.is_link() {
+                continue;
+            }
+            let oid = entry.oid.to_owned();
+            if entry.mode.is_tree() && oid == id {
+                cycle(notes, &join(&at, entry.filename), oid);
+                continue;
+            }
+            let target = if entry.mode.is_tree() {
+                tree_paths.entry(oid).or_default()
+            } else {
+                out.entry(oid).or_default()
+            };
+            for p in &prefixes {
+                if target.len() >= PATHS_PER_OBJECT {
+                    break;
+                }
+                target.push(join(p, entry.filename));
+            }
+            if entry.mode.is_tree() && read.insert(oid) {
+                queue.push_back(oid);
+            }
+        }
+    }
+    for paths in out.values_mut() {
+        paths.sort();
+    }
+    out
 }
 
 /// The blob at each of `wanted` paths in `tree` (what `--staged` compares the
