@@ -140,9 +140,13 @@ pub struct ScanArgs {
     /// Longest acceptable client-assertion lifetime in seconds [default: 300].
     #[arg(long, value_name = "SECONDS")]
     pub max_assertion_lifetime: Option<u64>,
-    /// Worker threads [default: number of cores].
+    /// Worker threads [default: number of cores; at most 4× the cores are used].
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
+    /// Longest time one file may take in the detectors; a file that takes longer is
+    /// reported as not fully scanned (an error, exit 3) and the scan goes on.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = seconds)]
+    pub item_timeout: f64,
     /// Audit the authorization servers the scanned files refer to (issuer, authority,
     /// issuer-uri, token-uri, discovery URLs); findings sit at the referencing lines.
     /// Goes on the network.
@@ -156,6 +160,11 @@ pub struct ScanArgs {
     /// Report only the credentials --validate found live.
     #[arg(long, requires = "validate")]
     pub only_valid: bool,
+    /// With --audit-issuers: also fetch issuers that resolve to loopback, private or
+    /// link-local addresses (self-hosted identity providers). Off by default: the
+    /// URLs come from the scanned files, which in CI may come from an untrusted pull request.
+    #[arg(long, requires = "audit_issuers")]
+    pub allow_private_issuers: bool,
     #[command(flatten)]
     #[command(next_help_heading = "Validation (with --validate)")]
     pub validation: ValidationArgs,
@@ -232,8 +241,8 @@ pub struct FetchArgs {
     /// Trust this PEM CA certificate (bundle) beside the system roots.
     #[arg(long, value_name = "PEM")]
     pub ca_cert: Option<PathBuf>,
-    /// Timeout per request, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    /// Timeout per request, in seconds: it covers connecting, the headers and the whole body.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = seconds)]
     pub timeout: f64,
     /// Targets audited at once.
     #[arg(long, value_name = "N", default_value_t = 16)]
@@ -296,4 +305,19 @@ impl GitArgs {
     pub fn scans_history(&self) -> bool {
         self.history || self.history_only || self.since.is_some()
     }
+}
+
+/// A number of seconds as the time flags take it: finite, above zero, at
+/// most a day (1e308 would overflow a `Duration`).
+pub fn seconds(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !(v.is_finite() && v > 0.0 && v <= 86_400.0) {
+        return Err(format!(
+            "{s} seconds is out of range: give a number above 0 and at most 86400 (one day)"
+        ));
+    }
+    Ok(v)
 }

@@ -320,6 +320,8 @@ pub fn normalise(content: &[u8]) -> Vec<u8> {
         .into_bytes()
 }
 
+pub use crate::redact::redact_url;
+
 /// A printable stand-in for a secret: at most its first 4 characters and its length.
 pub fn redact(secret: &str) -> String {
     let n = secret.chars().count();

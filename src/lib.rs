@@ -11,6 +11,7 @@ pub mod finding;
 pub mod gate;
 pub mod item;
 pub mod linehash;
+pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod source;

@@ -74,7 +74,10 @@ fn action_is_a_composite_that_installs_a_verified_binary_cached() {
         scan["run"],
         "bash \"$GITHUB_ACTION_PATH/scripts/action-run.sh\""
     );
-    assert_eq!(scan["env"]["NHISCAN_BIN"], "${{ steps.install.outputs.bin }}");
+    assert_eq!(
+        scan["env"]["NHISCAN_BIN"],
+        "${{ steps.install.outputs.bin }}"
+    );
     // Nothing is written to GITHUB_PATH or GITHUB_ENV (zizmor's github-env).
     let text = std::fs::read_to_string(root().join("action.yml")).unwrap();
     assert!(!text.contains("GITHUB_PATH") && !text.contains("GITHUB_ENV"));
@@ -182,11 +185,7 @@ fn scan_step_honours_fail_on_config_and_baseline() {
         &["scan", ".", "-q", "--write-baseline", "baseline.json"],
     );
     assert_eq!(w.code, 0, "{}", w.stderr);
-    let r = run_step(
-        dir.path(),
-        &[("baseline", "baseline.json")],
-        &debug_bin(),
-    );
+    let r = run_step(dir.path(), &[("baseline", "baseline.json")], &debug_bin());
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.outputs.ends_with("exit-code=0\n"), "{}", r.outputs);
 }

@@ -75,7 +75,9 @@ fn sha256(path: &Path) -> String {
 /// and SHA256SUMS.
 fn release(dir: &Path) -> PathBuf {
     let rel = dir.join(format!("v{VERSION}"));
-    let stage = dir.join("stage").join(format!("nhiscan-{VERSION}-{TRIPLE}"));
+    let stage = dir
+        .join("stage")
+        .join(format!("nhiscan-{VERSION}-{TRIPLE}"));
     std::fs::create_dir_all(&rel).unwrap();
     std::fs::create_dir_all(&stage).unwrap();
     let stand_in = stage.join("nhiscan");
@@ -190,12 +192,19 @@ fn good_release_asset_is_verified_installed_and_cached() {
     let bin = dir.path().join("install/bin/nhiscan");
     assert_eq!(r.outputs, format!("bin={}\n", bin.display()));
     let v = Command::new(&bin).arg("--version").output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&v.stdout), format!("nhiscan {VERSION}\n"));
+    assert_eq!(
+        String::from_utf8_lossy(&v.stdout),
+        format!("nhiscan {VERSION}\n")
+    );
 
     // A second run downloads and verifies again: a cache entry proves nothing.
     let again = install(dir.path(), &base, &format!("v{VERSION}"));
     assert_eq!(again.code, 0, "{}", again.stderr);
-    assert!(again.stderr.contains("matches SHA256SUMS"), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("matches SHA256SUMS"),
+        "{}",
+        again.stderr
+    );
     assert!(!again.stderr.contains("from the cache"), "{}", again.stderr);
 }
 
@@ -216,7 +225,10 @@ fn tampered_binary_is_refused_without_a_fallback() {
     let r = install(dir.path(), &base, &format!("v{VERSION}"));
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("checksum mismatch"), "{}", r.stderr);
-    assert!(r.cargo_args.is_none(), "tampering must not fall back to a build");
+    assert!(
+        r.cargo_args.is_none(),
+        "tampering must not fall back to a build"
+    );
     assert!(r.outputs.is_empty());
     assert!(!dir.path().join("install/bin/nhiscan").exists());
 }

@@ -9,7 +9,7 @@ mod tls;
 
 use std::path::Path;
 
-use common::{assert_sarif_valid, fixture, json, rule_ids as rules_of, run, run_in};
+use common::{assert_sarif_valid, fixture, json, rule_ids as rules_of, run, run_in, Run};
 
 fn audit_json(file: &str, extra: &[&str]) -> (i32, serde_json::Value) {
     let path = fixture(&format!("audit/{file}"));
@@ -150,6 +150,13 @@ fn workdir(ca: &tls::Ca, targets: &[String]) -> tempfile::TempDir {
     }
     std::fs::write(dir.path().join("targets.txt"), text).unwrap();
     dir
+}
+
+/// `scan . --audit-issuers --ca-cert ca.pem EXTRA` in `dir`.
+fn scan_issuers(dir: &Path, extra: &[&str]) -> Run {
+    let mut args = vec!["scan", ".", "--audit-issuers", "--ca-cert", "ca.pem"];
+    args.extend_from_slice(extra);
+    run_in(dir, &args)
 }
 
 fn line_of(report: &serde_json::Value, rule: &str, url_part: &str) -> Option<u64> {
@@ -345,14 +352,18 @@ fn scan_audit_issuers_audits_each_referenced_server_once_at_its_lines() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(rules_of(&json(&r.stdout)).is_empty());
 
-    let r = run_in(
+    // The URLs come from the scanned files: a loopback server is refused
+    // before any request unless private issuers are allowed.
+    let r = scan_issuers(dir.path(), &["--format", "json"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("not a public address"), "{}", r.stderr);
+    assert!(rules_of(&json(&r.stdout)).is_empty());
+    assert_eq!(srv.hits(), 0, "nothing was requested");
+
+    let r = scan_issuers(
         dir.path(),
         &[
-            "scan",
-            ".",
-            "--audit-issuers",
-            "--ca-cert",
-            "ca.pem",
+            "--allow-private-issuers",
             "--format",
             "sarif",
             "-o",
@@ -424,4 +435,90 @@ fn transient_5xx_is_retried_with_backoff() {
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_sarif_valid(&dir.path().join("out.sarif"), Some(dir.path()));
+}
+
+/// Issue 12, item 3: one deadline covers connect, headers and the body; a
+/// body trickled a byte a second ends at the timeout, not never.
+#[test]
+fn a_trickled_body_ends_at_the_timeout() {
+    let ca = tls::Ca::new("nhiscan test CA");
+    let srv = server::start(&ca.leaf(&["127.0.0.1"]), false);
+    let dir = workdir(&ca, &[]);
+    let target = format!("{}/trickle", srv.base());
+    let t = std::time::Instant::now();
+    let r = run_in(
+        dir.path(),
+        &[
+            "audit",
+            &target,
+            "--ca-cert",
+            "ca.pem",
+            "--timeout",
+            "2",
+            "--retries",
+            "0",
+        ],
+    );
+    let took = t.elapsed();
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("timed out"), "{}", r.stderr);
+    assert!(took < std::time::Duration::from_secs(8), "took {took:?}");
+}
+
+/// Flags and files that cannot work are usage errors before any request.
+#[test]
+fn bad_timeouts_and_empty_ca_files_are_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    for t in ["1e308", "0", "-1", "nan", "inf"] {
+        let flag = format!("--timeout={t}");
+        let r = run_in(dir.path(), &["audit", "https://example.invalid", &flag]);
+        assert_eq!(r.code, 2, "--timeout {t}: {}", r.stderr);
+        assert!(r.stderr.contains("--timeout"), "{}", r.stderr);
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    }
+    std::fs::write(dir.path().join("empty.pem"), "not a certificate\n").unwrap();
+    let r = run_in(
+        dir.path(),
+        &["audit", "https://example.invalid", "--ca-cert", "empty.pem"],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("no certificate"), "{}", r.stderr);
+}
+
+/// Issue 12, items 4 and 5: credentials in an issuer URL named by a scanned
+/// file are never sent nor printed; loopback is refused without
+/// --allow-private-issuers, also when reached by a redirect or named by a
+/// host name.
+#[test]
+fn issuer_urls_from_scanned_files_are_public_and_printed_without_credentials() {
+    let ca = tls::Ca::new("nhiscan test CA");
+    let srv = server::start(&ca.leaf(&["127.0.0.1", "localhost"]), false);
+    let dir = workdir(&ca, &[]);
+    let port = srv.port;
+    std::fs::write(
+        dir.path().join(".env"),
+        format!(
+            "OIDC_ISSUER=https://admin:Hunter2Hunter2@127.0.0.1:{port}/secret?client_secret=S3cr3tValue99\nAUTH_ISSUER=https://localhost:{port}/pkjwt\n"
+        ),
+    )
+    .unwrap();
+    let leaks = |r: &Run| {
+        for out in [&r.stdout, &r.stderr] {
+            assert!(!out.contains("Hunter2Hunter2"), "{out}");
+            assert!(!out.contains("S3cr3tValue99"), "{out}");
+        }
+    };
+    let r = scan_issuers(dir.path(), &["--format", "json", "--fail-on", "none"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_eq!(srv.hits(), 0, "nothing was requested: {}", r.stderr);
+    leaks(&r);
+    assert!(r.stderr.contains("no public address"), "{}", r.stderr);
+    let r = scan_issuers(
+        dir.path(),
+        &["--allow-private-issuers", "--format", "sarif"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(srv.hits() > 0);
+    leaks(&r);
+    assert!(r.stderr.contains("were not sent"), "{}", r.stderr);
 }

@@ -33,10 +33,9 @@ fn uses(v: &Value, out: &mut Vec<String>) {
 fn every_action_is_pinned_by_commit() {
     let mut all = Vec::new();
     uses(&workflow(), &mut all);
-    let action: Value = serde_yaml_ng::from_str(
-        &std::fs::read_to_string(fixture("../action.yml")).unwrap(),
-    )
-    .unwrap();
+    let action: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(fixture("../action.yml")).unwrap())
+            .unwrap();
     uses(&action, &mut all);
     assert!(all.len() >= 8, "{all:?}");
     for u in all {
@@ -111,7 +110,14 @@ fn nhiscan_finds_nothing_in_its_own_release_files() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let r = run_in(
         root,
-        &["scan", ".github", "action.yml", "Dockerfile", "pyproject.toml", "-q"],
+        &[
+            "scan",
+            ".github",
+            "action.yml",
+            "Dockerfile",
+            "pyproject.toml",
+            "-q",
+        ],
     );
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 }

@@ -55,9 +55,15 @@ pub enum Job {
     },
 }
 
+/// Most servers `scan --audit-issuers` audits in one run, and the longest
+/// it spends on them: the URLs come from scanned content, which must not be
+/// able to hold a CI job for hours (64 slow issuers took 14 s, 10⁴ hours).
+pub const MAX_ISSUERS: usize = 64;
+pub const ISSUERS_TIME: Duration = Duration::from_secs(120);
+
 pub fn fetch_options(args: &FetchArgs) -> Result<FetchOptions> {
-    if !(args.timeout > 0.0 && args.timeout.is_finite()) {
-        bail!("--timeout must be a positive number of seconds");
+    if !(args.timeout > 0.0 && args.timeout.is_finite() && args.timeout <= 86_400.0) {
+        bail!("--timeout must be a number of seconds above 0 and at most 86400");
     }
     Ok(FetchOptions {
         timeout: Duration::from_secs_f64(args.timeout),
@@ -86,7 +92,14 @@ pub fn run(args: &AuditArgs) -> Result<u8> {
     }
     let fetcher = Fetcher::new(fetch_options(&args.fetch)?)?;
     let counters = Counters::default();
-    let sink = run_jobs(&fetcher, &settings, jobs, args.fetch.concurrency, &counters);
+    let sink = run_jobs(
+        &fetcher,
+        &settings,
+        jobs,
+        args.fetch.concurrency,
+        &counters,
+        None,
+    );
     output::finish(&settings, &settings.catalogue, sink, &counters, started)
 }
 
@@ -149,11 +162,17 @@ fn targets_file_jobs(file: &Path) -> Result<Vec<Job>> {
 
 /// `scan --audit-issuers`: audit every referenced server once, reporting its
 /// findings at each referencing line.
+///
+/// The URLs come from scanned content, so unless `allow_private` they must
+/// resolve to public addresses (checked on every connection, after every
+/// redirect, for `jwks_uri` too), and at most [`MAX_ISSUERS`] servers are
+/// audited within [`ISSUERS_TIME`]; what is left out is said in a notice.
 pub fn audit_references(
     settings: &Settings,
     fetch: &FetchArgs,
     refs: Vec<crate::detect::IssuerRef>,
     counters: &Counters,
+    allow_private: bool,
 ) -> Result<Sink> {
     if refs.is_empty() {
         return Ok(Sink::default());
@@ -169,6 +188,20 @@ pub fn audit_references(
             line_hash: r.line_hash,
         });
     }
+    let mut leftover = Sink::default();
+    if by_url.len() > MAX_ISSUERS {
+        let dropped: Vec<String> = by_url.keys().skip(MAX_ISSUERS).cloned().collect();
+        for k in &dropped {
+            by_url.remove(k);
+        }
+        leftover.error(
+            "--audit-issuers",
+            format!(
+                "the scanned files name {} authorization servers; only the first {MAX_ISSUERS} (by URL) were audited",
+                dropped.len() + MAX_ISSUERS
+            ),
+        );
+    }
     let jobs = by_url
         .into_iter()
         .map(|(target, (guessed, mut places))| {
@@ -181,14 +214,19 @@ pub fn audit_references(
             }
         })
         .collect();
-    let fetcher = Fetcher::new(fetch_options(fetch)?)?;
-    Ok(run_jobs(
+    let mut opts = fetch_options(fetch)?;
+    opts.public_only = !allow_private;
+    let fetcher = Fetcher::new(opts)?;
+    let mut sink = run_jobs(
         &fetcher,
         settings,
         jobs,
         fetch.concurrency,
         counters,
-    ))
+        Some(Instant::now() + ISSUERS_TIME),
+    );
+    sink.extend(leftover);
+    Ok(sink)
 }
 
 /// A path as reports show it: relative, `/`-separated, without `./`.
@@ -197,14 +235,17 @@ fn report_path(p: &Path) -> String {
     s.strip_prefix("./").unwrap_or(&s).to_string()
 }
 
-/// Run jobs on `concurrency` threads sharing one HTTPS client.
+/// Run jobs on `concurrency` threads sharing one HTTPS client; no job is
+/// started after `deadline` (those left are counted in an error notice).
 pub fn run_jobs(
     fetcher: &Fetcher,
     settings: &Settings,
     jobs: Vec<Job>,
     concurrency: usize,
     counters: &Counters,
+    deadline: Option<Instant>,
 ) -> Sink {
+    let late = AtomicUsize::new(0);
     let ctx = Context {
         catalogue: &settings.catalogue,
         options: &settings.options,
@@ -219,6 +260,10 @@ pub fn run_jobs(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(job) = jobs.get(i) else { break };
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                        late.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
                     run_job(fetcher, &ctx, job, &mut local, counters);
                 }
                 total
@@ -228,7 +273,18 @@ pub fn run_jobs(
             });
         }
     });
-    total.into_inner().unwrap_or_else(|e| e.into_inner())
+    let mut sink = total.into_inner().unwrap_or_else(|e| e.into_inner());
+    let late = late.into_inner();
+    if late > 0 {
+        sink.error(
+            "--audit-issuers",
+            format!(
+                "{late} authorization server(s) not audited: the issuer audit's {}s time limit ran out",
+                ISSUERS_TIME.as_secs()
+            ),
+        );
+    }
+    sink
 }
 
 fn run_job(fetcher: &Fetcher, ctx: &Context, job: &Job, out: &mut Sink, counters: &Counters) {
@@ -328,6 +384,12 @@ pub fn audit_server(
         Ok(c) => c,
         Err(e) => return out.error(target, e),
     };
+    if Url::parse(target).is_ok_and(|u| !u.username().is_empty() || u.password().is_some()) {
+        out.note(
+            target,
+            "the URL carries credentials (user:password@); they were not sent",
+        );
+    }
     let mut tried = Vec::new();
     let mut found = None;
     for url in &candidates {

@@ -20,6 +20,52 @@ use crate::rules::Catalogue;
 
 const DEFAULT_MAX_FILE_SIZE: u64 = 10 << 20;
 
+/// A `max-file-size` limit; 0 would skip every file, so it is refused.
+fn file_size_limit(s: &str) -> Result<u64> {
+    match config::parse_size(s).map_err(anyhow::Error::msg)? {
+        0 => anyhow::bail!("max-file-size {s:?} would skip every file; give at least 1 byte"),
+        n => Ok(n),
+    }
+}
+
+/// The keys of a repository's own `.nhiscan.toml` that make the scan see or
+/// report less. The file comes from the scanned content — in CI, possibly
+/// from the pull request under scan — so it may set them (teams rely on
+/// excludes and severities), but never silently: each is listed in a note,
+/// and a scan they leave with nothing read is an error (see `scan`).
+pub fn repo_config_narrowing(c: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    if !c.exclude.is_empty() {
+        out.push(format!("exclude ({} glob(s))", c.exclude.len()));
+    }
+    if !c.disable.is_empty() {
+        out.push(format!("disable ({})", c.disable.join(", ")));
+    }
+    let lowered: Vec<&str> = c
+        .severity
+        .iter()
+        .filter(|(_, s)| **s <= Severity::Low)
+        .map(|(id, _)| id.as_str())
+        .collect();
+    if !lowered.is_empty() {
+        out.push(format!("severity lowered ({})", lowered.join(", ")));
+    }
+    if let Some(f) = &c.fail_on {
+        if !matches!(f.as_str(), "low" | "info") {
+            out.push(format!("fail-on = {f:?}"));
+        }
+    }
+    if let Some(m) = &c.max_file_size {
+        if config::parse_size(m).is_ok_and(|n| n < DEFAULT_MAX_FILE_SIZE) {
+            out.push(format!("max-file-size = {m:?}"));
+        }
+    }
+    if let Some(b) = &c.baseline {
+        out.push(format!("baseline = {b:?}"));
+    }
+    out
+}
+
 /// Flags merged over `.nhiscan.toml`: what one run uses.
 pub struct Settings {
     pub output: OutputArgs,
@@ -30,6 +76,9 @@ pub struct Settings {
     pub options: detect::Options,
     pub catalogue: Catalogue,
     pub baseline: Option<PathBuf>,
+    /// What the scanned folder's own `.nhiscan.toml` narrowed (see
+    /// [`repo_config_narrowing`]); empty with `--config` or no file.
+    pub repo_config: Vec<String>,
 }
 
 impl Settings {
@@ -39,6 +88,10 @@ impl Settings {
         let config = match &out.config {
             Some(p) => Config::load(p, false)?,
             None => Config::load(&base.join(config::FILE_NAME), true)?,
+        };
+        let repo_config = match &out.config {
+            Some(_) => Vec::new(),
+            None => repo_config_narrowing(&config),
         };
         let mut catalogue = Catalogue::embedded()?;
         for dir in &out.catalogue.rules {
@@ -55,7 +108,7 @@ impl Settings {
                 .unwrap_or("low"),
         )?;
         let max_file_size = match &config.max_file_size {
-            Some(s) => config::parse_size(s).map_err(anyhow::Error::msg)?,
+            Some(s) => file_size_limit(s)?,
             None => DEFAULT_MAX_FILE_SIZE,
         };
         let mut options = detect::Options::default();
@@ -66,6 +119,11 @@ impl Settings {
             .baseline
             .clone()
             .or_else(|| config.baseline.as_ref().map(|b| base.join(b)));
+        // Inputs are checked before any scanning: a corrupt baseline found
+        // after an hour of history is an hour lost.
+        if let Some(path) = &baseline {
+            crate::gate::Baseline::load(path)?;
+        }
         Ok(Settings {
             output: out.clone(),
             excludes: config.exclude.clone(),
@@ -75,6 +133,7 @@ impl Settings {
             options,
             catalogue,
             baseline,
+            repo_config,
         })
     }
 
@@ -82,7 +141,7 @@ impl Settings {
     pub fn apply_scan_flags(&mut self, args: &ScanArgs) -> Result<()> {
         self.excludes.extend(args.exclude.iter().cloned());
         if let Some(s) = &args.max_file_size {
-            self.max_file_size = config::parse_size(s).map_err(anyhow::Error::msg)?;
+            self.max_file_size = file_size_limit(s)?;
         }
         if let Some(l) = args.max_assertion_lifetime {
             self.options.max_assertion_lifetime = l;
@@ -90,6 +149,7 @@ impl Settings {
         // Issuer references are collected for the audit, and to pair secrets with their issuer.
         self.options.audit_issuers = args.audit_issuers || args.validate;
         self.options.keep_material = args.validate;
+        self.options.item_budget = std::time::Duration::from_secs_f64(args.item_timeout);
         self.options.fapi2 = args.fetch.profile == crate::cli::Profile::Fapi2;
         Ok(())
     }
@@ -124,6 +184,15 @@ pub fn finish(
     counters: &Counters,
     started: Instant,
 ) -> Result<u8> {
+    // Whatever did not come through the engine (audits, sources) is
+    // scrubbed here too: URLs without credentials, control characters escaped.
+    let scrub = crate::redact::Secrets::none();
+    for f in &mut sink.findings {
+        scrub.scrub_finding(f);
+    }
+    for n in &mut sink.notices {
+        scrub.scrub_notice(n);
+    }
     sink.notices.sort();
     sink.notices.dedup();
     for n in &sink.notices {

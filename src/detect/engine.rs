@@ -171,6 +171,8 @@ impl Engine {
     /// Run every rule and detector that applies to `item`.
     pub fn scan(&self, item: &Item, out: &mut Sink) {
         let first_new = out.findings.len();
+        let first_notice = out.notices.len();
+        crate::redact::take_recorded();
         let mut rule_hit = vec![false; self.regex_rules.len()];
         let mut det_hit = vec![false; self.detectors.len()];
         LOWERED.with_borrow_mut(|lower| {
@@ -214,6 +216,7 @@ impl Engine {
         // issuer references, which describe the repository as it is today.
         let past = item.provenance.is_past();
         let (facts, refs) = (out.facts.len(), out.issuer_refs.len());
+        super::deadline::arm(self.options.item_budget);
         let hit_rules = self
             .regex_rules
             .iter()
@@ -222,6 +225,9 @@ impl Engine {
             .map(|(r, _)| r);
         super::secrets::run(hit_rules, item, &ctx, out);
         for (d, &hit) in self.detectors.iter().zip(&det_hit) {
+            if super::deadline::expired() {
+                break;
+            }
             if (hit || d.keywords().is_empty())
                 && (!past || d.finds_leaked_credentials())
                 && d.applies(item)
@@ -236,7 +242,25 @@ impl Engine {
             out.facts.truncate(facts);
             out.issuer_refs.truncate(refs);
         }
+        if super::deadline::disarm() {
+            out.error(
+                item.path(),
+                format!(
+                    "scanning this file took longer than the {:.0?} allowed per file (--item-timeout); it was not fully scanned",
+                    self.options.item_budget
+                ),
+            );
+        }
         super::overlap::settle(&mut out.findings, first_new, &self.catalogue);
+        // The one redaction point: every secret this item produced, masked
+        // wherever else it shows up in what the item reports.
+        let secrets = crate::redact::Secrets::new(crate::redact::take_recorded());
+        for f in &mut out.findings[first_new..] {
+            secrets.scrub_finding(f);
+        }
+        for n in &mut out.notices[first_notice..] {
+            secrets.scrub_notice(n);
+        }
     }
 }
 

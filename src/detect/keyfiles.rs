@@ -39,6 +39,19 @@ impl Detector for KeyFiles {
     }
 
     fn detect(&self, item: &Item, ctx: &Context, out: &mut Sink) {
+        if item.data.len() > spanned_json::MAX_DOCUMENT
+            && item.data.trim_ascii_start().starts_with(b"{")
+        {
+            out.skipped(
+                item.path(),
+                format!(
+                    "JSON document of {} MiB not checked for private JWKs and service-account keys (limit {} MiB); the secret rules still ran",
+                    item.data.len() >> 20,
+                    spanned_json::MAX_DOCUMENT >> 20
+                ),
+            );
+            return;
+        }
         let Some(doc) = spanned_json::parse(&item.data) else {
             return;
         };

@@ -5,6 +5,7 @@
 pub mod checksum;
 pub mod ci;
 pub mod code;
+pub mod deadline;
 pub mod engine;
 pub mod filters;
 pub mod issuer_refs;
@@ -40,6 +41,8 @@ pub struct Options {
     pub now: i64,
     /// Keep each finding's secret in memory for `--validate` (never otherwise).
     pub keep_material: bool,
+    /// Time one item may take in the detectors (see [`deadline`]).
+    pub item_budget: std::time::Duration,
 }
 
 impl Default for Options {
@@ -50,6 +53,7 @@ impl Default for Options {
             audit_issuers: false,
             now: unix_now(),
             keep_material: false,
+            item_budget: deadline::DEFAULT_BUDGET,
         }
     }
 }
@@ -278,6 +282,11 @@ impl Context<'_> {
         secret: Option<Range<usize>>,
     ) -> Option<Draft> {
         let rule = self.catalogue.enabled(rule_id)?;
+        if let Some(s) = &secret {
+            if let Some(bytes) = item.data.get(s.clone()) {
+                crate::redact::record(bytes);
+            }
+        }
         // A fetched document is not in the repository: its findings sit at the
         // line that named the server, and the URL joins the fingerprint so two
         // servers named in one targets file stay apart.

@@ -2,6 +2,7 @@
 //! placeholder filters → optional checksum → optional pairing with a nearby
 //! identifier (required for some rules).
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use anyhow::{Context as _, Result};
@@ -29,6 +30,12 @@ impl RegexRule {
     pub fn compile(rule: &Rule) -> Result<RegexRule> {
         let pattern = rule.pattern.as_deref().unwrap_or_default();
         let regex = Regex::new(pattern).with_context(|| format!("rule {}: pattern", rule.id))?;
+        if matches_empty(&regex) {
+            anyhow::bail!(
+                "rule {}: pattern {pattern:?} can match the empty string, which would report a finding at every position; require at least one character",
+                rule.id
+            );
+        }
         let pair = match &rule.pair {
             Some(p) => Some((
                 p.name.clone(),
@@ -124,6 +131,13 @@ impl RegexRule {
     }
 }
 
+/// Whether `re` can match zero bytes somewhere (`a*`, `x?`, `\\b`, `^`):
+/// tried on the empty text and a sample of the characters secrets sit among.
+fn matches_empty(re: &Regex) -> bool {
+    const SAMPLE: &[u8] = b"a=b1 _-/.:\"'\n\t{}[]()+@~#x9Z";
+    re.is_match(b"") || re.find_iter(SAMPLE).any(|m| m.is_empty())
+}
+
 /// The identifier in a pair match: the group `id`, else the first group whose
 /// name starts with `id` that took part (alternatives cannot share a name),
 /// else the whole match.
@@ -148,7 +162,13 @@ pub fn run<'a>(
     out: &mut Sink,
 ) {
     for rule in rules {
+        // The pair found for a line, once per line: a line holding thousands
+        // of secrets would otherwise search its window once per secret.
+        let mut pairs: HashMap<u32, Option<(String, Location, String)>> = HashMap::new();
         for (whole, secret) in rule.candidates(item) {
+            if super::deadline::expired() {
+                return;
+            }
             let bytes = &item.data[secret.clone()];
             let Some(draft) =
                 ctx.finding(&rule.id, item, whole.clone(), bytes, Some(secret.clone()))
@@ -156,7 +176,10 @@ pub fn run<'a>(
                 continue;
             };
             let line = item.position(secret.start).line;
-            let pair = rule.find_pair(item, line);
+            let pair = pairs
+                .entry(line)
+                .or_insert_with(|| rule.find_pair(item, line))
+                .clone();
             if pair.is_none() && rule.pair_required {
                 continue;
             }

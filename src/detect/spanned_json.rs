@@ -9,6 +9,12 @@ use std::ops::Range;
 /// Deepest nesting accepted; real key files nest two or three levels.
 const MAX_DEPTH: usize = 128;
 
+/// Largest document read into a tree. The tree takes up to ~28× its input
+/// (a 48-byte node per two-byte array element, plus vector slack), so a
+/// 100 MB document took 2.8 GB; the documents these checks are for (key
+/// files, JWK Sets) are kilobytes. Callers say when a document is skipped.
+pub const MAX_DOCUMENT: usize = 4 << 20;
+
 #[derive(Debug)]
 pub struct Node {
     pub span: Range<usize>,
@@ -49,7 +55,12 @@ impl Node {
 }
 
 /// Parse `data` as one JSON document (a leading UTF-8 BOM is allowed).
+/// Documents over [`MAX_DOCUMENT`] are `None` as well (callers check the
+/// size first to say why).
 pub fn parse(data: &[u8]) -> Option<Node> {
+    if data.len() > MAX_DOCUMENT {
+        return None;
+    }
     let start = if data.starts_with(b"\xEF\xBB\xBF") {
         3
     } else {

@@ -6,7 +6,7 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use anyhow::{bail, Context as _, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -72,14 +72,31 @@ pub fn excluded(rel: &str, excludes: &GlobSet) -> bool {
 /// The `/`-separated path of `path` relative to `base` (or `path` itself).
 pub fn relative(base: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(base).unwrap_or(path);
-    let s = rel.to_string_lossy().replace('\\', "/");
-    let s = s.trim_start_matches("./").to_string();
+    let s = rel
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .map(|c| os_text(c.as_os_str()))
+        .collect::<Vec<_>>()
+        .join("/");
+    let s = s.replace("//", "/");
     if s.is_empty() {
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
+        path.file_name().map(os_text).unwrap_or_default()
     } else {
         s
+    }
+}
+
+/// A path component as text; a name that is not valid UTF-8 keeps its
+/// invalid bytes apart as `\\xNN` (see [`crate::item::path_text`]).
+fn os_text(s: &std::ffi::OsStr) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt as _;
+        crate::item::path_text(s.as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        s.to_string_lossy().replace('\\', "/")
     }
 }
 

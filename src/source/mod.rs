@@ -4,6 +4,7 @@
 pub mod fs;
 pub mod git;
 pub mod http;
+pub mod public_net;
 mod tracked;
 
 use crate::detect::Notice;

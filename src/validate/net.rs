@@ -3,7 +3,7 @@
 //!
 //! - https only; no redirect is ever followed (a 3xx is an answer: unknown);
 //! - the host must be public: an IP literal is checked before connecting, a
-//!   name is resolved by [`PublicOnly`], which drops loopback, private,
+//!   name is resolved by `source::public_net::PublicOnly`, which drops loopback, private,
 //!   link-local and other non-global addresses (unless `allow_private`);
 //! - when the user pinned `allowed_hosts`, nothing else is asked;
 //! - one deadline covers connect, headers and the whole body; bodies are cut
@@ -12,7 +12,6 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -21,6 +20,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result};
 use reqwest::blocking::Client;
 use reqwest::Url;
+
+use crate::source::public_net::{private_literal, PublicOnly, NO_PUBLIC_ADDRESS};
 
 #[derive(Debug, Clone)]
 pub struct NetOptions {
@@ -84,95 +85,6 @@ pub struct Net {
     documents: Mutex<HashMap<String, Arc<OnceLock<Arc<Document>>>>>,
 }
 
-/// How the resolver says a name was refused (matched to report "not sent").
-const NO_PUBLIC_ADDRESS: &str = "resolves to no public address";
-
-/// Addresses that are on the public internet (as far as an address says).
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            !(v4.is_loopback()
-                || (o[0] == 198 && (o[1] == 18 || o[1] == 19)) // benchmarking 198.18.0.0/15
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || o[0] == 0
-                || (o[0] == 100 && (64..128).contains(&o[1])) // shared address space (CGNAT)
-                || (o[0] == 192 && o[1] == 0 && o[2] == 0) // IETF protocol assignments
-                || o[0] >= 240) // reserved
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let s = v6.segments();
-            let o = v6.octets();
-            let embedded = |at: usize| IpAddr::from([o[at], o[at + 1], o[at + 2], o[at + 3]]);
-            // Forms that carry an IPv4 address reach it: judge that address.
-            if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
-                return is_public(embedded(12)); // NAT64 64:ff9b::/96
-            }
-            if s[0] == 0x2002 {
-                return is_public(embedded(2)); // 6to4 2002::/16
-            }
-            if s[..6] == [0, 0, 0, 0, 0, 0] && !v6.is_loopback() && !v6.is_unspecified() {
-                return is_public(embedded(12)); // IPv4-compatible ::/96 (deprecated)
-            }
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (s[0] == 0x64 && s[1] == 0xff9b) // local-use NAT64 64:ff9b:1::/48
-                || (s[0] & 0xfe00) == 0xfc00 // unique local
-                || (s[0] & 0xffc0) == 0xfe80 // link-local
-                || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
-                || (s[0] == 0x100 && s[1..4] == [0, 0, 0]) // discard-only 100::/64
-                || (s[0] == 0x2001 && s[1] < 0x200) // IETF protocol assignments 2001::/23
-                || (s[0] == 0x2001 && s[1] == 0x0db8)) // documentation
-        }
-    }
-}
-
-/// A resolver that returns only public addresses, so a name that points at
-/// an internal host is refused before any connection (and after a DNS change
-/// between check and use, since the connection uses these very addresses).
-struct PublicOnly {
-    allow_private: bool,
-}
-
-impl reqwest::dns::Resolve for PublicOnly {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let allow = self.allow_private;
-        let host = name.as_str().to_string();
-        Box::pin(async move {
-            // The blocking lookup runs off the client's single runtime thread,
-            // so one slow name does not stall every other request.
-            let lookup = host.clone();
-            let all: Vec<SocketAddr> =
-                tokio::task::spawn_blocking(move || (lookup.as_str(), 0).to_socket_addrs())
-                    .await
-                    .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> {
-                        e.to_string().into()
-                    })??
-                    .collect();
-            let kept: Vec<SocketAddr> = all
-                .into_iter()
-                .filter(|a| allow || is_public(a.ip()))
-                .collect();
-            if kept.is_empty() {
-                let e: Box<dyn std::error::Error + Send + Sync> =
-                    format!("{host} {NO_PUBLIC_ADDRESS}").into();
-                return Err(e);
-            }
-            let addrs: reqwest::dns::Addrs = Box::new(kept.into_iter());
-            Ok(addrs)
-        })
-    }
-}
-
 fn host_allowed(host: &str, allowed: &[String]) -> bool {
     let host = host.to_ascii_lowercase();
     allowed.iter().any(|a| {
@@ -201,13 +113,15 @@ impl Net {
             .connect_timeout(opts.timeout)
             .redirect(reqwest::redirect::Policy::none())
             // No proxy from the environment: a proxy would resolve names
-            // itself, past the public-address check below.
+            // itself, past the public-address check.
             .no_proxy()
             .https_only(true)
-            .dns_resolver(Arc::new(PublicOnly {
-                allow_private: opts.allow_private,
-            }))
             .use_rustls_tls();
+        if !opts.allow_private {
+            builder = builder.dns_resolver(Arc::new(PublicOnly {
+                hint: "--validate-allow-private permits it",
+            }));
+        }
         if let Some(path) = &opts.ca_cert {
             let pem = std::fs::read(path)
                 .with_context(|| format!("cannot read --ca-cert {}", path.display()))?;
@@ -260,23 +174,12 @@ impl Net {
                 )));
             }
         }
-        let literal = match url.host() {
-            Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
-            Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
-            _ => None,
-        };
-        if let Some(ip) = literal {
-            if !self.opts.allow_private && !is_public(ip) {
+        if !self.opts.allow_private {
+            if let Some(h) = private_literal(url) {
                 return Err(NetError::Refused(format!(
-                    "{host} is not a public address (--validate-allow-private permits it)"
+                    "{h} is not a public address (--validate-allow-private permits it)"
                 )));
             }
-        }
-        let bare = host.trim_end_matches('.').to_ascii_lowercase();
-        if (bare == "localhost" || bare.ends_with(".localhost")) && !self.opts.allow_private {
-            return Err(NetError::Refused(
-                "localhost is not a public address (--validate-allow-private permits it)".into(),
-            ));
         }
         Ok(host)
     }
@@ -410,28 +313,6 @@ fn exchange(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn public_addresses_only() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "::1",
-            "fe80::1",
-            "fd00::1",
-            "::ffff:127.0.0.1",
-        ] {
-            assert!(!is_public(ip.parse().unwrap()), "{ip}");
-        }
-        for ip in ["8.8.8.8", "140.82.112.3", "2606:4700::1111"] {
-            assert!(is_public(ip.parse().unwrap()), "{ip}");
-        }
-    }
 
     #[test]
     fn refused_before_sending() {

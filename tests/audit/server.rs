@@ -17,10 +17,19 @@ use super::tls::Leaf;
 
 pub struct Server {
     pub port: u16,
+    // Read by tests/audit.rs, not by the benchmark example that shares this file.
+    #[allow(dead_code)]
+    hits: Arc<AtomicUsize>,
     _runtime: tokio::runtime::Runtime,
 }
 
 impl Server {
+    /// Requests served so far.
+    #[allow(dead_code)]
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::Relaxed)
+    }
+
     pub fn base(&self) -> String {
         format!("https://127.0.0.1:{}", self.port)
     }
@@ -47,23 +56,27 @@ pub fn start(leaf: &Leaf, plain: bool) -> Server {
     let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
     let port = listener.local_addr().unwrap().port();
     let acceptor = acceptor(leaf);
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
     runtime.spawn(async move {
         loop {
             let Ok((tcp, _)) = listener.accept().await else {
                 continue;
             };
             let acceptor = acceptor.clone();
+            let counter = counter.clone();
             tokio::spawn(async move {
                 if plain {
-                    let _ = serve(tcp, port).await;
+                    let _ = serve(tcp, port, &counter).await;
                 } else if let Ok(tls) = acceptor.accept(tcp).await {
-                    let _ = serve(tls, port).await;
+                    let _ = serve(tls, port, &counter).await;
                 }
             });
         }
     });
     Server {
         port,
+        hits,
         _runtime: runtime,
     }
 }
@@ -71,6 +84,7 @@ pub fn start(leaf: &Leaf, plain: bool) -> Server {
 async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
     mut s: S,
     port: u16,
+    hits: &AtomicUsize,
 ) -> std::io::Result<()> {
     let mut buf = Vec::new();
     loop {
@@ -88,6 +102,7 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
         };
         let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
         buf.drain(..head_end);
+        hits.fetch_add(1, Ordering::Relaxed);
         let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
         // Every request must name nhiscan and its version.
         let ua = concat!("user-agent: nhiscan/", env!("CARGO_PKG_VERSION"), "\r\n");
@@ -127,6 +142,17 @@ async fn respond<S: tokio::io::AsyncWrite + Unpin>(
                 if s.write_all(&chunk).await.is_err() {
                     return Ok(false);
                 }
+            }
+        }
+        "trickle" => {
+            // Headers at once, then the body one byte a second, for ever.
+            s.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n")
+                .await?;
+            loop {
+                if s.write_all(b" ").await.is_err() || s.flush().await.is_err() {
+                    return Ok(false);
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
         "loop" => redirect(s, &format!("{base}/loop/.well-known/openid-configuration")).await,

@@ -4,8 +4,12 @@
 //! Aliases are kept as references to their anchor and never copied, so an
 //! alias bomb ("billion laughs") costs one node per alias, not an
 //! exponential expansion. Lookups that follow aliases and merge keys (`<<`)
-//! carry a visit budget, so even a pathological merge chain stays bounded.
+//! draw on one visit budget per document, linear in its size, so thousands
+//! of jobs merging a 10⁴-key anchor stay bounded (a budget per lookup let
+//! such a file of 162 KB take 27 s); a document that runs out says so
+//! ([`Doc::merges_cut`]).
 
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -13,8 +17,11 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span, SpannedEventReceiver};
 
 pub type NodeId = usize;
 
-/// How many nodes one lookup may visit through aliases and merge keys.
-const VISIT_BUDGET: usize = 10_000;
+/// Merged entries one document may visit, on top of [`BUDGET_PER_NODE`] per
+/// node: generous for real files (3,000 jobs each merging 50 defaults, read
+/// four times over, stay inside), linear for hostile ones.
+const VISIT_BUDGET: usize = 100_000;
+const BUDGET_PER_NODE: usize = 16;
 /// How deep merge keys are followed.
 const MERGE_DEPTH: usize = 8;
 
@@ -43,6 +50,19 @@ pub struct Doc {
     nodes: Vec<Node>,
     pub root: Option<NodeId>,
     anchors: HashMap<usize, NodeId>,
+    /// Merged entries still to visit in this document (see the module doc).
+    budget: Cell<usize>,
+    cut: Cell<bool>,
+    /// Own keys of the maps looked up through merge keys, built on first use
+    /// so that each lookup through a merge costs one probe per merged map.
+    keys: RefCell<HashMap<NodeId, MapKeys>>,
+}
+
+/// A map's own keys (first occurrence wins) and its merge-key values.
+#[derive(Debug, Default)]
+struct MapKeys {
+    own: HashMap<String, (NodeId, NodeId)>,
+    merges: Vec<NodeId>,
 }
 
 /// Why a file could not be read as YAML.
@@ -58,6 +78,7 @@ pub fn parse(src: &str) -> Result<Vec<Doc>, ParseError> {
     let mut b = Builder {
         src,
         line_starts: line_starts(src),
+        cursor: (0, 0, 0),
         docs: Vec::new(),
         nodes: Vec::new(),
         anchors: HashMap::new(),
@@ -67,6 +88,11 @@ pub fn parse(src: &str) -> Result<Vec<Doc>, ParseError> {
     // Events are pulled one by one: the parser's own `load` recurses per
     // nesting level and overflows the stack on a deeply nested (hostile) file.
     for event in Parser::new_from_str(src) {
+        // Out of time (see `deadline`): what was read so far is audited and
+        // the engine reports the file as not fully scanned.
+        if crate::detect::deadline::expired() {
+            break;
+        }
         let (ev, span) = event.map_err(|e| ParseError {
             line: e.marker().line(),
             column: e.marker().col() + 1,
@@ -92,6 +118,8 @@ enum Open {
 struct Builder<'s> {
     src: &'s str,
     line_starts: Vec<usize>,
+    /// The last marker placed: (line, column, byte offset).
+    cursor: (usize, usize, usize),
     docs: Vec<Doc>,
     nodes: Vec<Node>,
     anchors: HashMap<usize, NodeId>,
@@ -100,22 +128,27 @@ struct Builder<'s> {
 }
 
 impl Builder<'_> {
-    /// Byte offset of a marker (saphyr counts characters; lines are 1-based, columns 0-based).
-    fn offset(&self, m: &saphyr_parser::Marker) -> usize {
+    /// Byte offset of a marker (saphyr counts characters; lines are 1-based,
+    /// columns 0-based). Counted from the previous marker when it is on the
+    /// same line (events come in source order), so a one-line flow sequence
+    /// of 200 KB costs one pass over the line, not one per event.
+    fn offset(&mut self, m: &saphyr_parser::Marker) -> usize {
         let Some(&start) = self.line_starts.get(m.line().saturating_sub(1)) else {
             return self.src.len();
         };
-        let line = &self.src[start..];
-        let end = line.find('\n').unwrap_or(line.len());
-        let line = &line[..end];
-        if line.is_ascii() {
-            return start + m.col().min(line.len());
+        let (line, col, at) = self.cursor;
+        let (mut col, mut at) = if line == m.line() && col <= m.col() {
+            (col, at)
+        } else {
+            (0, start)
+        };
+        let bytes = self.src.as_bytes();
+        while col < m.col() && at < bytes.len() && bytes[at] != b'\n' {
+            at += self.src[at..].chars().next().map_or(1, char::len_utf8);
+            col += 1;
         }
-        start
-            + line
-                .char_indices()
-                .nth(m.col())
-                .map_or(line.len(), |(i, _)| i)
+        self.cursor = (m.line(), col, at);
+        at
     }
 
     fn add(&mut self, kind: Kind, span: Span, anchor: usize) -> NodeId {
@@ -172,8 +205,12 @@ impl<'input> SpannedEventReceiver<'input> for Builder<'_> {
                 self.root = None;
             }
             Event::DocumentEnd => {
+                let nodes = std::mem::take(&mut self.nodes);
                 self.docs.push(Doc {
-                    nodes: std::mem::take(&mut self.nodes),
+                    budget: Cell::new(VISIT_BUDGET + BUDGET_PER_NODE * nodes.len()),
+                    cut: Cell::new(false),
+                    keys: RefCell::default(),
+                    nodes,
                     root: self.root.take(),
                     anchors: std::mem::take(&mut self.anchors),
                 });
@@ -244,34 +281,60 @@ impl Doc {
         }
     }
 
+    /// Whether some lookup through merge keys ran out of the document's
+    /// budget (and so saw only part of what the merges bring in).
+    pub fn merges_cut(&self) -> bool {
+        self.cut.get()
+    }
+
+    /// Take `n` from the document's budget; false (and marked cut) when it
+    /// is spent.
+    fn spend(&self, n: usize) -> bool {
+        match self.budget.get().checked_sub(n) {
+            Some(left) => {
+                self.budget.set(left);
+                true
+            }
+            None => {
+                self.budget.set(0);
+                self.cut.set(true);
+                false
+            }
+        }
+    }
+
+    /// The maps a merge-key value names: one alias or a sequence of them.
+    fn merge_targets(&self, m: NodeId) -> Vec<NodeId> {
+        match &self.nodes[self.resolve(m)].kind {
+            Kind::Seq(v) => v.clone(),
+            _ => vec![m],
+        }
+    }
+
     /// Key/value pairs of a mapping, own keys first, then keys brought in by
     /// merge keys (`<<: *defaults`) that the mapping does not override.
     pub fn entries(&self, id: NodeId) -> Vec<(NodeId, NodeId)> {
         let mut out = Vec::new();
-        let mut budget = VISIT_BUDGET;
-        self.collect_entries(id, 0, &mut budget, &mut out);
+        self.collect_entries(id, 0, &mut out);
         out
     }
 
-    fn collect_entries(
-        &self,
-        id: NodeId,
-        depth: usize,
-        budget: &mut usize,
-        out: &mut Vec<(NodeId, NodeId)>,
-    ) {
+    fn collect_entries(&self, id: NodeId, depth: usize, out: &mut Vec<(NodeId, NodeId)>) {
         let Kind::Map(pairs) = &self.nodes[self.resolve(id)].kind else {
             return;
         };
+        // The queried map's own pairs are what the caller asked for; what
+        // merges bring in, or an alias lists (the same anchor can be listed
+        // through thousands of aliases), is paid from the document's budget.
+        let through_alias = self.resolve(id) != id;
+        if (depth > 0 || through_alias) && !self.spend(pairs.len()) {
+            return;
+        }
         // Own keys are taken as they are; only keys brought in by a merge are
         // checked against those already present (a set, so big maps stay linear).
         let merged_from = out.len();
         let mut merges = Vec::new();
         for &(k, v) in pairs {
-            if *budget == 0 {
-                return;
-            }
-            *budget -= 1;
             if self.str(k) == Some("<<") {
                 merges.push(v);
             } else {
@@ -286,13 +349,9 @@ impl Doc {
             .filter_map(|&(k, _)| self.str(k))
             .collect();
         for m in merges {
-            let targets: Vec<NodeId> = match &self.nodes[self.resolve(m)].kind {
-                Kind::Seq(v) => v.clone(),
-                _ => vec![m],
-            };
-            for t in targets {
+            for t in self.merge_targets(m) {
                 let mut extra = Vec::new();
-                self.collect_entries(t, depth + 1, budget, &mut extra);
+                self.collect_entries(t, depth + 1, &mut extra);
                 for (k, v) in extra {
                     if self.str(k).is_some_and(|name| seen.insert(name)) {
                         out.push((k, v));
@@ -307,20 +366,57 @@ impl Doc {
         let Kind::Map(pairs) = &self.nodes[self.resolve(id)].kind else {
             return None;
         };
-        let mut has_merge = false;
+        let mut merges = Vec::new();
         for &(k, v) in pairs {
             match self.str(k) {
                 Some(name) if name == key => return Some((k, v)),
-                Some("<<") => has_merge = true,
+                Some("<<") => merges.push(v),
                 _ => {}
             }
         }
-        if !has_merge {
+        merges
+            .into_iter()
+            .flat_map(|m| self.merge_targets(m))
+            .find_map(|t| self.merged_entry(t, key, 1))
+    }
+
+    /// `key` in a map reached through a merge key: its own keys through a
+    /// per-map index (built once, paid from the budget), then its merges.
+    fn merged_entry(&self, id: NodeId, key: &str, depth: usize) -> Option<(NodeId, NodeId)> {
+        let id = self.resolve(id);
+        let Kind::Map(pairs) = &self.nodes[id].kind else {
+            return None;
+        };
+        if !self.keys.borrow().contains_key(&id) {
+            if !self.spend(pairs.len()) {
+                return None;
+            }
+            let mut keys = MapKeys::default();
+            for &(k, v) in pairs {
+                match self.str(k) {
+                    Some("<<") => keys.merges.push(v),
+                    Some(name) => {
+                        keys.own.entry(name.to_string()).or_insert((k, v));
+                    }
+                    None => {}
+                }
+            }
+            self.keys.borrow_mut().insert(id, keys);
+        } else if !self.spend(1) {
             return None;
         }
-        self.entries(id)
+        let (found, merges) = {
+            let keys = self.keys.borrow();
+            let k = &keys[&id];
+            (k.own.get(key).copied(), k.merges.clone())
+        };
+        if found.is_some() || depth >= MERGE_DEPTH {
+            return found;
+        }
+        merges
             .into_iter()
-            .find(|&(k, _)| self.str(k) == Some(key))
+            .flat_map(|m| self.merge_targets(m))
+            .find_map(|t| self.merged_entry(t, key, depth + 1))
     }
 
     pub fn get(&self, id: NodeId, key: &str) -> Option<NodeId> {
@@ -445,6 +541,40 @@ mod tests {
         let job = d.get(d.root.unwrap(), "job").unwrap();
         assert_eq!(d.get_str(job, "image"), Some("y"));
         assert_eq!(d.get_str(job, "script"), Some("s"));
+    }
+
+    #[test]
+    fn merge_lookups_share_one_budget_per_document() {
+        // 1,000 jobs each merging a 10,000-key anchor: every job looked up
+        // for absent keys and listed in full. A budget per lookup made this
+        // 2·10⁷ visits per pass; one per document caps it and says so.
+        let mut src = String::from("d: &d\n");
+        for i in 0..10_000 {
+            src.push_str(&format!("  k{i}: v\n"));
+        }
+        for j in 0..1_000 {
+            src.push_str(&format!("j{j}: {{<<: *d, own: x}}\n"));
+        }
+        let d = &parse(&src).unwrap()[0];
+        let root = d.root.unwrap();
+        let t = std::time::Instant::now();
+        let mut found = 0;
+        for (_, job) in d.entries(root) {
+            found += usize::from(d.get(job, "k5").is_some());
+            for key in ["image", "script", "absent"] {
+                assert!(d.get(job, key).is_none());
+            }
+            let _ = d.entries(job);
+        }
+        assert!(found > 0, "merges are followed while the budget lasts");
+        assert!(d.merges_cut());
+        assert!(t.elapsed() < std::time::Duration::from_secs(20));
+        // A small file never runs out.
+        let small = "d: &d {image: x, script: s}\njob:\n  <<: *d\n  image: y\n";
+        let d = &parse(small).unwrap()[0];
+        let job = d.get(d.root.unwrap(), "job").unwrap();
+        assert_eq!(d.get_str(job, "script"), Some("s"));
+        assert!(!d.merges_cut());
     }
 
     #[test]

@@ -92,6 +92,11 @@ pub fn lex(src: &str, lang: Lang) -> Vec<Tok> {
     let mut i = 0;
     let mut nl = true;
     while i < b.len() {
+        // Out of time (see `deadline`): the tokens so far are checked and
+        // the engine reports the file as not fully scanned.
+        if crate::detect::deadline::expired() {
+            break;
+        }
         let c = b[i];
         if c == b'\n' {
             nl = true;

@@ -266,14 +266,8 @@ fn shallow_commits(repo: &gix::Repository, notes: &mut Notes) -> Result<HashSet<
 /// commit).
 fn head_blobs(repo: &gix::Repository, notes: &mut Notes) -> Option<HashMap<ObjectId, Vec<String>>> {
     let tree = repo.head_tree_id().ok()?.detach();
-    let mut out: HashMap<ObjectId, Vec<String>> = HashMap::new();
-    for (path, id) in trees::files(repo, tree, notes) {
-        out.entry(id).or_default().push(path);
-    }
-    for paths in out.values_mut() {
-        paths.sort();
-    }
-    Some(out)
+    // Bounded: each tree read once, at most a few paths per blob (sorted).
+    Some(trees::head_paths(repo, tree, notes))
 }
 
 fn summarise(counts: &read::ReadCounts, notes: &mut Notes, what: &str) {
@@ -330,15 +324,9 @@ where
         bail!("--staged needs a working copy; this is a bare repository");
     }
     let mut notes = Notes::default();
-    let head: HashMap<String, ObjectId> = match local.head_tree_id() {
-        Ok(tree) => trees::files(&local, tree.detach(), &mut notes)
-            .into_iter()
-            .collect(),
-        Err(_) => HashMap::new(),
-    };
     let index = local.open_index().context("cannot read the git index")?;
     let empty = ObjectId::empty_blob(local.object_hash());
-    let mut jobs = Vec::new();
+    let mut staged = Vec::new();
     for entry in index.entries() {
         use gix::index::entry::{Flags, Mode, Stage};
         if entry.stage() != Stage::Unconflicted
@@ -348,12 +336,22 @@ where
         {
             continue;
         }
-        let path = String::from_utf8_lossy(entry.path(&index)).into_owned();
-        if head.get(&path) == Some(&entry.id) || opts.excludes.is_match(&path) {
+        let path = crate::item::path_text(entry.path(&index));
+        if opts.excludes.is_match(&path) {
             continue;
         }
-        jobs.push(StagedJob { id: entry.id, path });
+        staged.push(StagedJob { id: entry.id, path });
     }
+    // HEAD is read only along the paths the index names (see `files_at`).
+    let wanted: HashSet<String> = staged.iter().map(|j| j.path.clone()).collect();
+    let head: HashMap<String, ObjectId> = match local.head_tree_id() {
+        Ok(tree) => trees::files_at(&local, tree.detach(), &wanted, &mut notes),
+        Err(_) => HashMap::new(),
+    };
+    let jobs: Vec<StagedJob> = staged
+        .into_iter()
+        .filter(|j| head.get(&j.path) != Some(&j.id))
+        .collect();
     let counts = read::read_all(
         &repo.inner,
         &jobs,
