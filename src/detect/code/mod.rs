@@ -21,6 +21,7 @@ mod python;
 pub mod query;
 mod ruby;
 mod rust;
+mod unverified;
 
 use super::{Context, Detector, Sink};
 use crate::finding::Severity;
