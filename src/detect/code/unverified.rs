@@ -152,7 +152,9 @@ fn classify(names: &[String]) -> Option<Use> {
 /// Names bound by the assignment whose right-hand side starts at `start`:
 /// `v = …`, `const v: T = …`, `a, b := …`, `const { a, b: c } = …`.
 /// `Err(())`: assigned to a member (`self.claims = …`): kept, not traceable.
-fn bound_names(c: &Code, start: usize) -> Result<Vec<(String, Option<String>)>, ()> {
+type Bound = Result<Option<Vec<(String, Option<String>)>>, ()>;
+
+fn bound_names(c: &Code, start: usize) -> Bound {
     let mut s = start;
     while s > 0 && matches!(c.text(s - 1), "await" | "(") && !c.is(s.wrapping_sub(2), "if") {
         if c.is(s - 1, "(") && c.is_ident(s.wrapping_sub(2)) {
@@ -161,7 +163,7 @@ fn bound_names(c: &Code, start: usize) -> Result<Vec<(String, Option<String>)>, 
         s -= 1;
     }
     if s == 0 || !(c.is(s - 1, "=") || c.is(s - 1, ":=")) {
-        return Ok(Vec::new());
+        return Ok(None);
     }
     let mut j = s - 2;
     let mut out = Vec::new();
@@ -177,14 +179,14 @@ fn bound_names(c: &Code, start: usize) -> Result<Vec<(String, Option<String>)>, 
             };
             out.push((local, Some(key)));
         }
-        return Ok(out);
+        return Ok(Some(out));
     }
     // Type annotation `name: Type =`.
     if c.is_ident(j) && j >= 2 && c.is(j - 1, ":") && c.is_ident(j - 2) {
         j -= 2;
     }
     if !c.is_ident(j) {
-        return Ok(Vec::new());
+        return Ok(None);
     }
     if j > 0 && matches!(c.text(j - 1), "." | "->" | "?.") {
         return Err(());
@@ -196,7 +198,7 @@ fn bound_names(c: &Code, start: usize) -> Result<Vec<(String, Option<String>)>, 
         out.push((c.text(j).to_string(), None));
     }
     out.retain(|(n, _)| n != "_" && n != "err");
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// What the code does with a value that ends at token `end` (exclusive) and
@@ -217,7 +219,7 @@ fn value_use(c: &Code, start: usize, end: usize, scope: &Span, depth: u8) -> Use
     let _ = after;
     match bound_names(c, start) {
         Err(()) => return Use::Trusted,
-        Ok(names) if !names.is_empty() => {
+        Ok(Some(names)) => {
             let mut u = Use::None;
             for (local, key) in names {
                 if let Some(k) = key {
@@ -234,7 +236,7 @@ fn value_use(c: &Code, start: usize, end: usize, scope: &Span, depth: u8) -> Use
             }
             return u;
         }
-        Ok(_) => {}
+        Ok(None) => {}
     }
     bare_use(c, start, after)
 }
@@ -278,7 +280,7 @@ fn var_use(c: &Code, name: &str, from: usize, scope: &Span, depth: u8) -> Use {
             Some(x) => x,
             None if depth < 2 && matches!(c.text(i.wrapping_sub(1)), "=" | ":=") => {
                 match bound_names(c, i) {
-                    Ok(n) if !n.is_empty() => {
+                    Ok(Some(n)) => {
                         let mut x = Use::None;
                         for (local, _) in n {
                             x = join(x, var_use(c, &local, after, scope, depth + 1));
