@@ -345,18 +345,33 @@ impl<'a> Code<'a> {
         best
     }
 
+    /// The header before `open` has parentheses (a function, method or
+    /// lambda), and is not a type declaration (Kotlin `class A(val x: X) {`).
     fn header_has_parens(&self, open: usize) -> bool {
         let mut j = open;
+        let mut parens = false;
         while j > 0 {
             j -= 1;
             if self.is(j, ";") || self.is(j, "{") || self.is(j, "}") {
-                return false;
+                break;
             }
             if self.is(j, ")") || self.is(j, "=>") {
-                return true;
+                parens = true;
+                if self.is(j, ")") {
+                    j = self.close(j).min(j);
+                }
+            }
+            let decl = match self.text(j) {
+                "class" | "interface" | "enum" => true,
+                "object" => self.lang == Lang::Kotlin,
+                "record" | "struct" => matches!(self.lang, Lang::Java | Lang::CSharp),
+                _ => false,
+            };
+            if decl && self.is_ident(j) {
+                return false;
             }
         }
-        false
+        parens
     }
 
     /// Identifier `name` occurs (as code) in `span`.

@@ -263,7 +263,15 @@ fn bare_use(c: &Code, start: usize, after: usize) -> Use {
 }
 
 /// How variable `name`, bound at token `from`, is used in `scope` after it.
+/// A variable never read again is kept claims: reported (a dead store is
+/// rare, and test code written to show the flaw looks like that).
 fn var_use(c: &Code, name: &str, from: usize, scope: &Span, depth: u8) -> Use {
+    let read = (from..scope.end).any(|i| {
+        c.is_ident(i) && c.text(i) == name && !matches!(c.text(i.wrapping_sub(1)), "." | "?." | "->")
+    });
+    if !read {
+        return Use::Trusted;
+    }
     let mut u = Use::None;
     let mut i = from;
     while i < scope.end {
