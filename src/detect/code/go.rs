@@ -159,7 +159,7 @@ fn golang_jwt(c: &Code, pkg: &str, v5: bool, hits: &mut Vec<Hit>) {
             hits.push(Hit::new(
                 "NHI302",
                 span,
-                "Claims from golang-jwt ParseUnverified are used without checking the signature: anyone can forge them",
+                "The golang-jwt ParseUnverified call reads the claims without checking the signature, and this function never verifies the token: anyone can forge them",
             ));
         }
     }

@@ -215,18 +215,18 @@ fn unverified(c: &Code, hits: &mut Vec<Hit>) {
     };
     let mut found: Vec<(usize, usize, &str)> = Vec::new();
     for (s, o) in decoders(c, "jsonwebtoken", "decode", false) {
-        found.push((s, o, "jsonwebtoken `decode`"));
+        found.push((s, o, "The jsonwebtoken `decode` call"));
     }
     for (s, o) in decoders(c, "jose", "decodeJwt", false) {
-        found.push((s, o, "jose `decodeJwt`"));
+        found.push((s, o, "The jose `decodeJwt` call"));
     }
     for (s, o) in decoders(c, "jwt-decode", "jwtDecode", true) {
-        found.push((s, o, "jwt-decode"));
+        found.push((s, o, "The jwt-decode call"));
     }
     for r in &simple {
         for (n, o) in method_calls(c, r, "decode") {
             if no_verify(c, o, n) {
-                found.push((n - 2, o, "jwt-simple `decode` with its third argument `true`"));
+                found.push((n - 2, o, "The jwt-simple `decode` call with its third argument `true`"));
             }
         }
     }
@@ -238,7 +238,7 @@ fn unverified(c: &Code, hits: &mut Vec<Hit>) {
                 "NHI302",
                 span,
                 format!(
-                    "Claims from {what} are used without checking the signature: anyone can forge them"
+                    "{what} reads the claims without checking the signature, and this function never verifies the token: anyone can forge them"
                 ),
             ));
         }

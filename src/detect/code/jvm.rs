@@ -212,7 +212,7 @@ fn auth0_decode(c: &Code, hits: &mut Vec<Hit>) {
             hits.push(Hit::new(
                 "NHI302",
                 span,
-                "Claims from java-jwt JWT.decode are used without checking the signature: anyone can forge them",
+                "The java-jwt JWT.decode call reads the claims without checking the signature, and this method never verifies the token: anyone can forge them",
             ));
         }
     }
@@ -257,7 +257,7 @@ fn nimbus_claims(c: &Code, hits: &mut Vec<Hit>) {
             hits.push(Hit::new(
                 "NHI302",
                 span,
-                "Claims from a Nimbus JWT read with getJWTClaimsSet are used without checking the signature: anyone can forge them",
+                "The Nimbus getJWTClaimsSet call reads the claims of a parsed token that this method never verifies: anyone can forge them",
             ));
         }
     }

@@ -5,6 +5,7 @@
 //! cached token, or when the same function verifies the same token. It is a
 //! finding when the claims themselves are used: read, returned, passed on.
 
+use super::lexer::Lang;
 use super::query::{Code, Span};
 
 /// Names whose reading does not trust the claims: key, issuer or tenant
@@ -181,6 +182,10 @@ fn bound_names(c: &Code, start: usize) -> Bound {
         }
         return Ok(Some(out));
     }
+    // Ruby/Python `first, = …`.
+    if c.is(j, ",") && j > 0 && c.is_ident(j - 1) {
+        j -= 1;
+    }
     // Type annotation `name: Type =`.
     if c.is_ident(j) && j >= 2 && c.is(j - 1, ":") && c.is_ident(j - 2) {
         j -= 2;
@@ -197,7 +202,8 @@ fn bound_names(c: &Code, start: usize) -> Bound {
         j -= 2;
         out.push((c.text(j).to_string(), None));
     }
-    out.retain(|(n, _)| n != "_" && n != "err");
+    // `_`, `_unused` and Go's `err` hold no claims.
+    out.retain(|(n, _)| !n.starts_with('_') && n != "err");
     Ok(Some(out))
 }
 
@@ -241,21 +247,14 @@ fn value_use(c: &Code, start: usize, end: usize, scope: &Span, depth: u8) -> Use
     bare_use(c, start, after)
 }
 
-/// A value used as is (not bound, no field read): dropped, tested, or handed on.
+/// A value used as is (not bound, no field read): tested against null, or
+/// handed on. A decode whose result is dropped is reported too: the call is
+/// there to read the token, and test code that shows the flaw looks so.
 fn bare_use(c: &Code, start: usize, after: usize) -> Use {
     let prev = c.text(start.wrapping_sub(1));
     let next = c.text(after);
-    let statement_start = start == 0
-        || c.toks[start].nl_before && !matches!(prev, "=" | "(" | "," | "return" | ":" | "=>")
-        || matches!(prev, ";" | "{" | "}");
-    let statement_end = after >= c.len()
-        || matches!(next, ";" | "}")
-        || c.toks[after].nl_before && !matches!(next, "." | "?." | "+" | "&&" | "||");
-    if statement_start && statement_end {
-        return Use::None;
-    }
-    if matches!(next, "==" | "!=" | "===" | "!==" | "is" | "&&" | "||" | "?")
-        || matches!(prev, "!" | "not" | "if" | "unless" | "&&" | "||")
+    if matches!(next, "==" | "!=" | "===" | "!==" | "is")
+        || matches!(prev, "!" | "not" | "&&" | "||")
     {
         return Use::None;
     }
@@ -334,10 +333,18 @@ fn verified_in(
     let name = token.and_then(|t| token_name(c, t));
     let text = token.map(|t| c.normalized(t));
     for n in scope.clone() {
-        if call.contains(&n) || !c.is_ident(n) || !c.is(n + 1, "(") || !verifier(c, n, n + 1) {
+        if call.contains(&n) || !c.is_ident(n) || !verifier(c, n, n + 1) {
             continue;
         }
-        let args = n + 1..c.close(n + 1) + 1;
+        let args = if c.is(n + 1, "(") {
+            n + 1..c.close(n + 1) + 1
+        } else if c.lang == Lang::Ruby && n + 1 < c.len() && !c.toks[n + 1].nl_before {
+            // Ruby calls without parentheses run to the end of the line.
+            let end = (n + 1..c.len()).find(|&k| c.toks[k].nl_before).unwrap_or(c.len());
+            n + 1..end
+        } else {
+            continue;
+        };
         // The receiver chain too: Nimbus `signedJwt.verify(verifier)`.
         let mut recv = n;
         while recv >= 2 && c.is(recv - 1, ".") && c.is_ident(recv - 2) {
@@ -378,7 +385,6 @@ pub fn trusts_claims(
 
 #[cfg(test)]
 mod tests {
-    use super::super::lexer::Lang;
     use super::*;
 
     fn trusts(src: &str, lang: Lang, pat: &[&str]) -> bool {
@@ -402,7 +408,8 @@ mod tests {
         assert!(!trusts("function f(t) { return jwt.decode(t).exp * 1000 < Date.now(); }", js, &["jwt"]));
         assert!(!trusts("function f(t, k) { const d = jwt.decode(t); jwt.verify(t, k); return d.sub; }", js, &["jwt"]));
         assert!(trusts("function f(t, k) { const d = jwt.decode(t); jwt.verify(other, k); return d.sub; }", js, &["jwt"]));
-        assert!(!trusts("function f(t) { jwt.decode(t); }", js, &["jwt"]));
+        assert!(trusts("function f(t) { jwt.decode(t); }", js, &["jwt"]));
+        assert!(!trusts("function f(t, k) { jwt.decode(t); jwt.verify(t, k); }", js, &["jwt"]));
         let py = Lang::Python;
         assert!(!trusts("def f(t):\n    iss = jwt.get_unverified_claims(t)[\"iss\"]\n    return iss\n", py, &["jwt"]));
         assert!(trusts("def f(t):\n    c = jwt.get_unverified_claims(t)\n    return c[\"email\"]\n", py, &["jwt"]));
