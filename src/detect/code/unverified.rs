@@ -99,7 +99,8 @@ fn join(a: Use, b: Use) -> Use {
 fn access_chain(c: &Code, mut j: usize) -> (Vec<String>, usize) {
     let mut names = Vec::new();
     loop {
-        if c.is(j, "!") && c.is(j + 1, ".") {
+        // `!.` (TypeScript), `?.` (JS/Kotlin/C#), `&.` (Ruby) lex as two tokens.
+        if (c.is(j, "!") || c.is(j, "?") || c.is(j, "&")) && (c.is(j + 1, ".") || c.is(j + 1, "[")) {
             j += 1;
         }
         if (c.is(j, ".") || c.is(j, "?.") || c.is(j, "&.") || c.is(j, "->")) && c.is(j + 1, "(") {
@@ -321,6 +322,23 @@ pub fn token_name<'a>(c: &'a Code, arg: &Span) -> Option<&'a str> {
     arg.clone().rev().find(|&k| c.is_ident(k)).map(|k| c.text(k))
 }
 
+/// Token `n` names a function being defined, not called: `def verify_x(`,
+/// `function verify(`, Java `boolean verify(String t) {`.
+fn definition(c: &Code, n: usize) -> bool {
+    let prev = c.text(n.wrapping_sub(1));
+    if matches!(prev, "def" | "function" | "func" | "fn" | "fun") {
+        return true;
+    }
+    if !c.is(n + 1, "(") {
+        return false;
+    }
+    let after = c.close(n + 1) + 1;
+    (c.is(after, "{") || c.is(after, "throws"))
+        && n > 0
+        && (c.is_ident(n - 1) || matches!(prev, ">" | "]" | "?"))
+        && !matches!(prev, "return" | "new" | "await" | "else")
+}
+
 /// Is there, in `scope` outside `call`, a verifying call about the token
 /// argument `token`? `verifier(c, name_idx, open)` says which calls verify.
 fn verified_in(
@@ -333,7 +351,7 @@ fn verified_in(
     let name = token.and_then(|t| token_name(c, t));
     let text = token.map(|t| c.normalized(t));
     for n in scope.clone() {
-        if call.contains(&n) || !c.is_ident(n) || !verifier(c, n, n + 1) {
+        if call.contains(&n) || !c.is_ident(n) || definition(c, n) || !verifier(c, n, n + 1) {
             continue;
         }
         let args = if c.is(n + 1, "(") {
