@@ -85,6 +85,40 @@ fn returns_first_param(c: &Code, value: &Span) -> bool {
     })
 }
 
+/// Token `i` is in a function or class about DPoP proofs.
+fn dpop_scope(c: &Code, i: usize) -> bool {
+    let scope = c.fn_scope(i);
+    scope.clone().any(|k| {
+        (c.is_ident(k) && c.text(k).to_ascii_lowercase().contains("dpop"))
+            || c.str_value(k).is_some_and(|v| v.eq_ignore_ascii_case("dpop+jwt"))
+    })
+}
+
+/// The initializer around token `i` sets decryption keys and no signing key.
+fn decrypt_only(c: &Code, i: usize) -> bool {
+    let mut depth = 0usize;
+    let mut j = i;
+    while j > 0 {
+        j -= 1;
+        if c.is(j, "}") {
+            depth += 1;
+        } else if c.is(j, "{") {
+            if depth == 0 {
+                break;
+            }
+            depth -= 1;
+        }
+    }
+    if !c.is(j, "{") {
+        return false;
+    }
+    let block = j..c.close(j) + 1;
+    (c.has_ident(&block, "TokenDecryptionKeys") || c.has_ident(&block, "TokenDecryptionKey"))
+        && !block
+            .clone()
+            .any(|k| c.is_ident(k) && (c.text(k).starts_with("IssuerSigningKey") || c.text(k) == "ConfigurationManager"))
+}
+
 pub fn check(c: &Code, hits: &mut Vec<Hit>) {
     if c.has_ident(&(0..c.len()), "TokenValidationParameters") {
         for i in 0..c.len() {
@@ -93,7 +127,12 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
                 continue;
             }
             let value = i + 2..c.expr_end(i + 2);
+            // A DPoP proof has no audience (htm/htu are its binding); parameters
+            // that only decrypt (`TokenDecryptionKeys`, no signing keys) accept no token.
+            let dpop = dpop_scope(c, i);
+            let decrypt_only = decrypt_only(c, i);
             match prop {
+                "ValidateAudience" | "RequireSignedTokens" if dpop || decrypt_only => {}
                 "ValidateAudience" if is_false(c, &value) => hits.push(Hit::new(
                     "NHI301",
                     i..value.end,

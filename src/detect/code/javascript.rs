@@ -137,7 +137,15 @@ fn verifiers(c: &Code, hits: &mut Vec<Hit>) {
         let Ok(opts) = options(c, &args, 2, start) else {
             continue;
         };
-        if opts.and_then(|o| c.field(o, "audience")).is_none() {
+        // Attestations, DPoP proofs, logout tokens: `typ` names a token that has no audience.
+        let other_typ = opts
+            .and_then(|o| c.field(o, "typ"))
+            .and_then(|v| c.str_value(v.start))
+            .is_some_and(|t| {
+                let t = t.to_ascii_lowercase();
+                !(t == "jwt" || t.ends_with("at+jwt") || t.ends_with("id_token+jwt"))
+            });
+        if !other_typ && opts.and_then(|o| c.field(o, "audience")).is_none() {
             hits.push(Hit::new(
                 "NHI304",
                 call_span(c, start, open),

@@ -47,7 +47,8 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
     };
     for i in c.find_all(&["JWT", ".", "decode"]) {
         let n = i + 2;
-        if i > 0 && c.is(i - 1, ".") {
+        // `x.JWT.decode`, `JSON::JWT.decode` (the json-jwt gem): not ruby-jwt.
+        if i > 0 && (c.is(i - 1, ".") || (c.is(i - 1, "::") && c.is_ident(i.wrapping_sub(2)))) {
             continue;
         }
         let Some((args, end)) = decode_args(c, n) else {
