@@ -94,7 +94,8 @@ fn dpop_scope(c: &Code, i: usize) -> bool {
     })
 }
 
-/// The initializer around token `i` sets decryption keys and no signing key.
+/// The initializer around token `i` is assigned to a variable that is only
+/// ever passed to `DecryptToken`: it decrypts, it accepts no token.
 fn decrypt_only(c: &Code, i: usize) -> bool {
     let mut depth = 0usize;
     let mut j = i;
@@ -112,11 +113,28 @@ fn decrypt_only(c: &Code, i: usize) -> bool {
     if !c.is(j, "{") {
         return false;
     }
-    let block = j..c.close(j) + 1;
-    (c.has_ident(&block, "TokenDecryptionKeys") || c.has_ident(&block, "TokenDecryptionKey"))
-        && !block
-            .clone()
-            .any(|k| c.is_ident(k) && (c.text(k).starts_with("IssuerSigningKey") || c.text(k) == "ConfigurationManager"))
+    // `var x = new TokenValidationParameters() {` / `… x = new TokenValidationParameters {`.
+    let mut k = j;
+    if c.is(k.wrapping_sub(1), ")") {
+        k = c.close(k - 1);
+    }
+    if !(c.is(k.wrapping_sub(1), "TokenValidationParameters") && c.is(k.wrapping_sub(2), "new")) {
+        return false;
+    }
+    let eq = k - 3;
+    if !(c.is(eq, "=") && c.is_ident(eq.wrapping_sub(1))) {
+        return false;
+    }
+    let name = c.text(eq - 1);
+    let end = c.close(j);
+    let uses: Vec<usize> = (end..c.len()).filter(|&u| c.is(u, name)).collect();
+    !uses.is_empty()
+        && uses.iter().all(|&u| {
+            // Inside the argument list of a `DecryptToken(` call.
+            (0..u).rev().take(40).any(|o| {
+                c.is(o, "(") && c.close(o) > u && c.is(o.wrapping_sub(1), "DecryptToken")
+            })
+        })
 }
 
 pub fn check(c: &Code, hits: &mut Vec<Hit>) {

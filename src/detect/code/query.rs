@@ -293,10 +293,20 @@ impl<'a> Code<'a> {
         let mut j = i.min(self.len());
         while j > 0 {
             j -= 1;
+            // Ruby blocks that end a line (`it 'x' do`, `describe … do |y|`)
+            // are scopes too: RSpec examples hold no `def`.
+            let ruby_block = self.lang == Lang::Ruby
+                && self.is(j, "do")
+                && (j + 1 >= self.len() || self.toks[j + 1].nl_before || self.is(j + 1, "|"));
             if self.is(j, "def") && self.toks[j].nl_before
                 || (self.is(j, "def") && self.is(j.wrapping_sub(1), "async"))
+                || ruby_block
             {
-                let ind = self.indent(j);
+                let mut first = j;
+                while ruby_block && first > 0 && !self.toks[first].nl_before {
+                    first -= 1;
+                }
+                let ind = self.indent(first);
                 let mut end = j + 1;
                 while end < self.len() {
                     if self.toks[end].nl_before && self.indent(end) <= ind && !self.is(end, ")") {
