@@ -138,7 +138,9 @@ fn decrypt_only(c: &Code, i: usize) -> bool {
 }
 
 pub fn check(c: &Code, hits: &mut Vec<Hit>) {
-    if c.has_ident(&(0..c.len()), "TokenValidationParameters") {
+    // The library's own class sets its defaults: not a configuration.
+    let defines = c.find_all(&["class", "TokenValidationParameters"]).len() > 0;
+    if c.has_ident(&(0..c.len()), "TokenValidationParameters") && !defines {
         for i in 0..c.len() {
             let prop = c.text(i);
             if !c.is_ident(i) || !(c.is(i + 1, "=")) {
@@ -150,7 +152,8 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
             let dpop = dpop_scope(c, i);
             let decrypt_only = decrypt_only(c, i);
             match prop {
-                "ValidateAudience" | "RequireSignedTokens" if dpop || decrypt_only => {}
+                "ValidateAudience" | "RequireSignedTokens" | "ValidateIssuerSigningKey"
+                    if dpop || decrypt_only => {}
                 "ValidateAudience" if is_false(c, &value) => hits.push(Hit::new(
                     "NHI301",
                     i..value.end,

@@ -155,7 +155,7 @@ fn golang_jwt(c: &Code, pkg: &str, v5: bool, hits: &mut Vec<Hit>) {
             })
             .into_iter()
             .collect();
-        if trusts_claims(c, &span, args.first(), &claims, &verifier) {
+        if trusts_claims(c, &span, args.first(), &claims, false, &verifier) {
             hits.push(Hit::new(
                 "NHI302",
                 span,
@@ -218,7 +218,7 @@ fn go_jose(c: &Code, pkg: &str, hits: &mut Vec<Hit>) {
                 (a.end == k + 1 && c.is_ident(k)).then(|| c.text(k))
             })
             .collect();
-        if trusts_claims(c, &span, recv.as_ref(), &claims, &verifier) {
+        if trusts_claims(c, &span, recv.as_ref(), &claims, false, &verifier) {
             hits.push(Hit::new(
                 "NHI302",
                 call_span(c, i + 1, open),

@@ -221,27 +221,27 @@ fn unverified(c: &Code, hits: &mut Vec<Hit>) {
                 && simple.iter().any(|r| c.is(n - 2, r))
                 && !no_verify(c, open, n))
     };
-    let mut found: Vec<(usize, usize, &str)> = Vec::new();
+    let mut found: Vec<(usize, usize, &str, bool)> = Vec::new();
     for (s, o) in decoders(c, "jsonwebtoken", "decode", false) {
-        found.push((s, o, "The jsonwebtoken `decode` call"));
+        found.push((s, o, "The jsonwebtoken `decode` call", false));
     }
     for (s, o) in decoders(c, "jose", "decodeJwt", false) {
-        found.push((s, o, "The jose `decodeJwt` call"));
+        found.push((s, o, "The jose `decodeJwt` call", false));
     }
     for (s, o) in decoders(c, "jwt-decode", "jwtDecode", true) {
-        found.push((s, o, "The jwt-decode call"));
+        found.push((s, o, "The jwt-decode call", false));
     }
     for r in &simple {
         for (n, o) in method_calls(c, r, "decode") {
             if no_verify(c, o, n) {
-                found.push((n - 2, o, "The jwt-simple `decode` call with its third argument `true`"));
+                found.push((n - 2, o, "The jwt-simple `decode` call with its third argument `true`", true));
             }
         }
     }
-    for (start, open, what) in found {
+    for (start, open, what, explicit) in found {
         let span = call_span(c, start, open);
         let args = c.args(open);
-        if trusts_claims(c, &span, args.first(), &[], &verifier) {
+        if trusts_claims(c, &span, args.first(), &[], explicit, &verifier) {
             hits.push(Hit::new(
                 "NHI302",
                 span,

@@ -2,7 +2,7 @@
 //! decoders; Okta and MSAL4J assertion-lifetime defaults.
 
 use super::query::{Code, Span};
-use super::unverified::trusts_claims;
+use super::unverified::{id_token, trusts_claims};
 use super::util::{call_span, method_calls};
 use super::Hit;
 
@@ -208,7 +208,7 @@ fn auth0_decode(c: &Code, hits: &mut Vec<Hit>) {
     for (n, open) in method_calls(c, "JWT", "decode") {
         let span = call_span(c, n - 2, open);
         let args = c.args(open);
-        if trusts_claims(c, &span, args.first(), &[], &jvm_verifier) {
+        if trusts_claims(c, &span, args.first(), &[], false, &jvm_verifier) {
             hits.push(Hit::new(
                 "NHI302",
                 span,
@@ -252,8 +252,16 @@ fn nimbus_claims(c: &Code, hits: &mut Vec<Hit>) {
         } else {
             continue;
         };
+        // The string parsed: an ID token the client received is not reported.
+        let parsed_arg = (start..i).find(|&k| c.is(k, "parse") && c.is(k + 1, "(")).and_then(|k| c.args(k + 1).first().cloned());
+        let via_var = c.is_ident(start) && start + 1 == i;
+        let id = if via_var {
+            c.resolve(c.text(start), start).is_some_and(|v| id_token(c, &v))
+        } else {
+            parsed_arg.is_some_and(|a| id_token(c, &a))
+        };
         let span = call_span(c, start, open);
-        if trusts_claims(c, &span, None, &[], &jvm_verifier) {
+        if !id && trusts_claims(c, &span, None, &[], false, &jvm_verifier) {
             hits.push(Hit::new(
                 "NHI302",
                 span,

@@ -136,7 +136,7 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
                 for (n, open) in method_calls(c, recv, "verify") {
                     let args = c.args(open);
                     if c.kwarg(&args, "verify").is_some_and(|v| is_false(c, &v)) {
-                        unverified_hit(c, &libs, n - 2, open, "The python-jose jws.verify call with `verify=False`", hits);
+                        unverified_hit(c, &libs, n - 2, open, "The python-jose jws.verify call with `verify=False`", true, hits);
                     }
                 }
             }
@@ -163,15 +163,23 @@ fn verifies(c: &Code, libs: &[(String, Lib)], n: usize, open: usize) -> bool {
 
 fn unverified_calls(c: &Code, libs: &[(String, Lib)], recv: &str, name: &str, lib: &str, hits: &mut Vec<Hit>) {
     for (n, open) in method_calls(c, recv, name) {
-        unverified_hit(c, libs, n - 2, open, &format!("The {lib} {name} call"), hits);
+        unverified_hit(c, libs, n - 2, open, &format!("The {lib} {name} call"), false, hits);
     }
 }
 
-fn unverified_hit(c: &Code, libs: &[(String, Lib)], start: usize, open: usize, what: &str, hits: &mut Vec<Hit>) {
+fn unverified_hit(
+    c: &Code,
+    libs: &[(String, Lib)],
+    start: usize,
+    open: usize,
+    what: &str,
+    explicit: bool,
+    hits: &mut Vec<Hit>,
+) {
     let span = call_span(c, start, open);
     let args = c.args(open);
     let verifier = |c: &Code, n: usize, o: usize| verifies(c, libs, n, o);
-    if trusts_claims(c, &span, args.first(), &[], &verifier) {
+    if trusts_claims(c, &span, args.first(), &[], explicit, &verifier) {
         hits.push(Hit::new(
             "NHI302",
             span,
@@ -245,6 +253,7 @@ fn decode_call(c: &Code, libs: &[(String, Lib)], lib: Lib, start: usize, open: u
             start,
             open,
             &format!("The {lib_name} {call} call with signature verification turned off"),
+            true,
             hits,
         );
         return;

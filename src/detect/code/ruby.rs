@@ -57,7 +57,7 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
         let start = i;
         let span = start..end;
         if unverified(c, &args) {
-            if trusts_claims(c, &span, args.first(), &[], &verifier) {
+            if trusts_claims(c, &span, args.first(), &[], true, &verifier) {
                 hits.push(Hit::new(
                     "NHI302",
                     span,

@@ -82,6 +82,8 @@ enum Use {
     None,
     /// Only key/issuer/tenant selection or expiry.
     Harmless,
+    /// Returned to the caller, which decides.
+    Returned,
     /// A claim read, or the value handed on.
     Trusted,
 }
@@ -89,6 +91,7 @@ enum Use {
 fn join(a: Use, b: Use) -> Use {
     match (a, b) {
         (Use::Trusted, _) | (_, Use::Trusted) => Use::Trusted,
+        (Use::Returned, _) | (_, Use::Returned) => Use::Returned,
         (Use::Harmless, _) | (_, Use::Harmless) => Use::Harmless,
         _ => Use::None,
     }
@@ -188,7 +191,7 @@ fn bound_names(c: &Code, start: usize) -> Bound {
         j -= 1;
     }
     // Type annotation `name: Type =`.
-    if c.is_ident(j) && j >= 2 && c.is(j - 1, ":") && c.is_ident(j - 2) {
+    if c.is_ident(j) && j >= 2 && c.is(j - 1, ":") && c.is_ident(j - 2) && !c.toks[j].nl_before {
         j -= 2;
     }
     if !c.is_ident(j) {
@@ -220,7 +223,7 @@ fn value_use(c: &Code, start: usize, end: usize, scope: &Span, depth: u8) -> Use
     }
     let (names, after) = access_chain(c, end);
     if let Some(u) = classify(&names) {
-        return u;
+        return if presence_check(c, after) { Use::None } else { u };
     }
     // A chain of wrappers only (`tok.Claims.(jwt.MapClaims)`) is the value itself.
     let _ = after;
@@ -248,9 +251,10 @@ fn value_use(c: &Code, start: usize, end: usize, scope: &Span, depth: u8) -> Use
     bare_use(c, start, after)
 }
 
-/// A value used as is (not bound, no field read): tested against null, or
-/// handed on. A decode whose result is dropped is reported too: the call is
-/// there to read the token, and test code that shows the flaw looks so.
+/// A value used as is (not bound, no field read): tested against null,
+/// printed or logged, returned, or handed on. A decode whose result is
+/// dropped is reported: the call is there to read the token, and test code
+/// that shows the flaw looks so.
 fn bare_use(c: &Code, start: usize, after: usize) -> Use {
     let prev = c.text(start.wrapping_sub(1));
     let next = c.text(after);
@@ -259,7 +263,50 @@ fn bare_use(c: &Code, start: usize, after: usize) -> Use {
     {
         return Use::None;
     }
+    if displayed(c, start) {
+        return Use::None;
+    }
+    if matches!(prev, "return" | "=>") {
+        return Use::Returned;
+    }
     Use::Trusted
+}
+
+/// Token `i` is an argument of a print, log or debug call: shown, not trusted.
+fn displayed(c: &Code, i: usize) -> bool {
+    let mut depth = 0usize;
+    let mut j = i;
+    for _ in 0..60 {
+        if j == 0 {
+            return false;
+        }
+        j -= 1;
+        if c.is(j, ")") || c.is(j, "]") || c.is(j, "}") {
+            depth += 1;
+        } else if c.is(j, "(") || c.is(j, "[") || c.is(j, "{") {
+            if depth > 0 {
+                depth -= 1;
+                continue;
+            }
+            if !c.is(j, "(") {
+                return false;
+            }
+            let name = c.text(j.wrapping_sub(1)).to_ascii_lowercase();
+            return ["print", "log", "debug", "dump", "marshalindent", "warn", "info", "trace", "puts", "pp"]
+                .iter()
+                .any(|w| name.contains(w));
+        } else if c.is(j, ";") {
+            return false;
+        }
+    }
+    false
+}
+
+/// A field read compared with an empty value: a presence check, not trust.
+fn presence_check(c: &Code, after: usize) -> bool {
+    matches!(c.text(after), "==" | "!=" | "===" | "!==" | "is")
+        && (matches!(c.text(after + 1), "nil" | "null" | "None" | "undefined" | "not")
+            || c.str_value(after + 1) == Some(""))
 }
 
 /// How variable `name`, bound at token `from`, is used in `scope` after it.
@@ -285,6 +332,7 @@ fn var_use(c: &Code, name: &str, from: usize, scope: &Span, depth: u8) -> Use {
         }
         let (names, after) = access_chain(c, i + 1);
         let one = match classify(&names) {
+            Some(_) if presence_check(c, after) => Use::None,
             Some(x) => x,
             None if depth < 2 && matches!(c.text(i.wrapping_sub(1)), "=" | ":=") => {
                 match bound_names(c, i) {
@@ -380,16 +428,31 @@ fn verified_in(
     false
 }
 
+/// The token is an ID token the client received (`id_token`, `idToken`):
+/// read straight from the token endpoint over TLS, OIDC Core 3.1.3.7 lets
+/// the client skip its signature.
+pub fn id_token(c: &Code, token: &Span) -> bool {
+    let t = c.src[c.bytes(token)].to_ascii_lowercase().replace(['_', '-'], "");
+    t.contains("idtoken")
+}
+
 /// Does the unverified decode `call` (its value ending at `call.end`) hand
 /// claims to code that trusts them? `token` is the token argument, `extra`
 /// other variables the call fills (Go `ParseUnverified(s, &claims)`).
+/// `explicit`: verification was switched off by an option (`verify=False`),
+/// so even a decode returned to the caller is reported; a decode-only API
+/// returned as is leaves the decision to the caller.
 pub fn trusts_claims(
     c: &Code,
     call: &Span,
     token: Option<&Span>,
     extra: &[&str],
+    explicit: bool,
     verifier: &dyn Fn(&Code, usize, usize) -> bool,
 ) -> bool {
+    if token.is_some_and(|t| id_token(c, t)) {
+        return false;
+    }
     let scope = c.fn_scope(call.start);
     if verified_in(c, &scope, call, token, verifier) {
         return false;
@@ -398,7 +461,7 @@ pub fn trusts_claims(
     for name in extra {
         u = join(u, var_use(c, name, call.end, &scope, 0));
     }
-    u == Use::Trusted
+    u == Use::Trusted || (explicit && u == Use::Returned)
 }
 
 #[cfg(test)]
@@ -412,7 +475,7 @@ mod tests {
         let call = i..c.close(open) + 1;
         let tok = c.args(open).first().cloned();
         let verifier = |c: &Code, n: usize, _o: usize| c.text(n).to_lowercase().contains("verify");
-        trusts_claims(&c, &call, tok.as_ref(), &[], &verifier)
+        trusts_claims(&c, &call, tok.as_ref(), &[], true, &verifier)
     }
 
     #[test]
