@@ -14,7 +14,10 @@ fn delegate(c: &Code, value: &Span) -> Option<(Vec<String>, Span)> {
         let def = c.find_all(&[name, "("]).into_iter().find(|&k| {
             let close = c.close(k + 1);
             k != v
-                && !matches!(c.text(k.wrapping_sub(1)), "." | "new" | "=" | "(" | "," | "return")
+                && !matches!(
+                    c.text(k.wrapping_sub(1)),
+                    "." | "new" | "=" | "(" | "," | "return"
+                )
                 && (c.is(close + 1, "{") || c.is(close + 1, "=>"))
         })?;
         return params_and_body(c, def + 1, value.end.max(def));
@@ -31,7 +34,12 @@ fn params_and_body(c: &Code, p: usize, _end: usize) -> Option<(Vec<String>, Span
         let names = c
             .args(p)
             .into_iter()
-            .filter_map(|a| (a.start..a.end).rev().find(|&k| c.is_ident(k)).map(|k| c.text(k).to_string()))
+            .filter_map(|a| {
+                (a.start..a.end)
+                    .rev()
+                    .find(|&k| c.is_ident(k))
+                    .map(|k| c.text(k).to_string())
+            })
             .collect();
         (names, c.close(p) + 1)
     } else if c.is_ident(p) && c.is(p + 1, "=>") {
@@ -79,9 +87,8 @@ fn returns_true(c: &Code, value: &Span) -> bool {
 
 fn returns_first_param(c: &Code, value: &Span) -> bool {
     delegate(c, value).is_some_and(|(params, b)| {
-        returned(c, &b).is_some_and(|e| {
-            e.len() == 1 && params.first().is_some_and(|p| c.is(e.start, p))
-        })
+        returned(c, &b)
+            .is_some_and(|e| e.len() == 1 && params.first().is_some_and(|p| c.is(e.start, p)))
     })
 }
 
@@ -90,7 +97,8 @@ fn dpop_scope(c: &Code, i: usize) -> bool {
     let scope = c.fn_scope(i);
     scope.clone().any(|k| {
         (c.is_ident(k) && c.text(k).to_ascii_lowercase().contains("dpop"))
-            || c.str_value(k).is_some_and(|v| v.eq_ignore_ascii_case("dpop+jwt"))
+            || c.str_value(k)
+                .is_some_and(|v| v.eq_ignore_ascii_case("dpop+jwt"))
     })
 }
 
@@ -131,9 +139,10 @@ fn decrypt_only(c: &Code, i: usize) -> bool {
     !uses.is_empty()
         && uses.iter().all(|&u| {
             // Inside the argument list of a `DecryptToken(` call.
-            (0..u).rev().take(40).any(|o| {
-                c.is(o, "(") && c.close(o) > u && c.is(o.wrapping_sub(1), "DecryptToken")
-            })
+            (0..u)
+                .rev()
+                .take(40)
+                .any(|o| c.is(o, "(") && c.close(o) > u && c.is(o.wrapping_sub(1), "DecryptToken"))
         })
 }
 

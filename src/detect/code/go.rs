@@ -114,7 +114,9 @@ fn golang_jwt(c: &Code, pkg: &str, v5: bool, hits: &mut Vec<Hit>) {
                     hits.push(Hit::new(
                         "NHI304",
                         call_span(c, n - 2, open),
-                        format!("The golang-jwt {name} call has no {how}: any audience is accepted"),
+                        format!(
+                            "The golang-jwt {name} call has no {how}: any audience is accepted"
+                        ),
                     ));
                 }
             }
@@ -150,7 +152,11 @@ fn golang_jwt(c: &Code, pkg: &str, v5: bool, hits: &mut Vec<Hit>) {
         let claims: Vec<&str> = args
             .get(1)
             .and_then(|a| {
-                let k = if c.is(a.start, "&") { a.start + 1 } else { a.start };
+                let k = if c.is(a.start, "&") {
+                    a.start + 1
+                } else {
+                    a.start
+                };
                 (a.end == k + 1 && c.is_ident(k)).then(|| c.text(k))
             })
             .into_iter()
@@ -214,7 +220,11 @@ fn go_jose(c: &Code, pkg: &str, hits: &mut Vec<Hit>) {
             .args(open)
             .iter()
             .filter_map(|a| {
-                let k = if c.is(a.start, "&") { a.start + 1 } else { a.start };
+                let k = if c.is(a.start, "&") {
+                    a.start + 1
+                } else {
+                    a.start
+                };
                 (a.end == k + 1 && c.is_ident(k)).then(|| c.text(k))
             })
             .collect();
@@ -240,7 +250,9 @@ fn jwx(c: &Code, pkg: &str, hits: &mut Vec<Hit>) {
                 hits.push(Hit::new(
                     "NHI302",
                     span,
-                    format!("The jwx {name} call has WithVerify(false): the signature is not checked"),
+                    format!(
+                        "The jwx {name} call has WithVerify(false): the signature is not checked"
+                    ),
                 ));
                 continue;
             }
@@ -248,7 +260,9 @@ fn jwx(c: &Code, pkg: &str, hits: &mut Vec<Hit>) {
                 hits.push(Hit::new(
                     "NHI304",
                     span,
-                    format!("The jwx {name} call has no WithAudience option: any audience is accepted"),
+                    format!(
+                        "The jwx {name} call has no WithAudience option: any audience is accepted"
+                    ),
                 ));
             }
         }

@@ -194,7 +194,11 @@ fn decoders(c: &Code, module: &str, export: &str, default_is_fn: bool) -> Vec<(u
         let (recv, _) = bindings(c, module, export);
         for r in &recv {
             out.extend(fn_calls(c, r));
-            out.extend(method_calls(c, r, "default").into_iter().map(|(n, o)| (n - 2, o)));
+            out.extend(
+                method_calls(c, r, "default")
+                    .into_iter()
+                    .map(|(n, o)| (n - 2, o)),
+            );
         }
     }
     out.sort_unstable();
@@ -234,7 +238,12 @@ fn unverified(c: &Code, hits: &mut Vec<Hit>) {
     for r in &simple {
         for (n, o) in method_calls(c, r, "decode") {
             if no_verify(c, o, n) {
-                found.push((n - 2, o, "The jwt-simple `decode` call with its third argument `true`", true));
+                found.push((
+                    n - 2,
+                    o,
+                    "The jwt-simple `decode` call with its third argument `true`",
+                    true,
+                ));
             }
         }
     }

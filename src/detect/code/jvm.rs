@@ -50,7 +50,8 @@ fn chain_root(c: &Code, dot: usize) -> usize {
 /// in a function that starts no builder itself (one passed in or held in a
 /// field).
 fn attached_elsewhere(c: &Code, start: usize, starts: &[usize], methods: &[&str]) -> bool {
-    let var = (start >= 2 && c.is(start - 1, "=") && c.is_ident(start - 2)).then(|| c.text(start - 2));
+    let var =
+        (start >= 2 && c.is(start - 1, "=") && c.is_ident(start - 2)).then(|| c.text(start - 2));
     (0..c.len()).any(|i| {
         if !(c.is(i, ".") && methods.contains(&c.text(i + 1)) && c.is(i + 2, "(")) {
             return false;
@@ -67,7 +68,11 @@ fn attached_elsewhere(c: &Code, start: usize, starts: &[usize], methods: &[&str]
 fn jjwt(c: &Code, hits: &mut Vec<Hit>) {
     let mut starts = Vec::new();
     for name in ["parser", "parserBuilder"] {
-        starts.extend(method_calls(c, "Jwts", name).into_iter().map(|(n, _)| n - 2));
+        starts.extend(
+            method_calls(c, "Jwts", name)
+                .into_iter()
+                .map(|(n, _)| n - 2),
+        );
     }
     for name in ["parser", "parserBuilder"] {
         for (n, open) in method_calls(c, "Jwts", name) {
@@ -90,12 +95,12 @@ fn jjwt(c: &Code, hits: &mut Vec<Hit>) {
                 ));
                 continue;
             }
-            if !v012(c) && chain.iter().any(|&(x, _, o)| x == "parse" && c.args(o).len() == 1) {
-                hits.push(Hit::new(
-                    "NHI302",
-                    span.clone(),
-                    PARSE_MSG,
-                ));
+            if !v012(c)
+                && chain
+                    .iter()
+                    .any(|&(x, _, o)| x == "parse" && c.args(o).len() == 1)
+            {
+                hits.push(Hit::new("NHI302", span.clone(), PARSE_MSG));
                 continue;
             }
             let parses = chain
@@ -138,9 +143,15 @@ const PARSE_MSG: &str = "The jjwt parse(token) call also accepts an unsigned tok
 /// unless the parser was built with `unsecured()`.
 fn v012(c: &Code) -> bool {
     let all = 0..c.len();
-    ["verifyWith", "decryptWith", "parseSignedClaims", "parseSignedContent", "keyLocator"]
-        .iter()
-        .any(|m| c.has_ident(&all, m))
+    [
+        "verifyWith",
+        "decryptWith",
+        "parseSignedClaims",
+        "parseSignedContent",
+        "keyLocator",
+    ]
+    .iter()
+    .any(|m| c.has_ident(&all, m))
 }
 
 /// jjwt parsers built elsewhere in the file or passed in: variables, fields
@@ -172,7 +183,11 @@ fn jjwt_parsers(c: &Code, hits: &mut Vec<Hit>) {
             if !c.is(open, "(") || (i > 0 && c.is(i - 1, ".") && !c.is(i.wrapping_sub(2), "this")) {
                 continue;
             }
-            let start = if i >= 2 && c.seq(i - 2, &["this", "."]) { i - 2 } else { i };
+            let start = if i >= 2 && c.seq(i - 2, &["this", "."]) {
+                i - 2
+            } else {
+                i
+            };
             let span = call_span(c, start, open);
             let method = c.text(m);
             if UNSIGNED.contains(&method) {
@@ -253,10 +268,13 @@ fn nimbus_claims(c: &Code, hits: &mut Vec<Hit>) {
             continue;
         };
         // The string parsed: an ID token the client received is not reported.
-        let parsed_arg = (start..i).find(|&k| c.is(k, "parse") && c.is(k + 1, "(")).and_then(|k| c.args(k + 1).first().cloned());
+        let parsed_arg = (start..i)
+            .find(|&k| c.is(k, "parse") && c.is(k + 1, "("))
+            .and_then(|k| c.args(k + 1).first().cloned());
         let via_var = c.is_ident(start) && start + 1 == i;
         let id = if via_var {
-            c.resolve(c.text(start), start).is_some_and(|v| id_token(c, &v))
+            c.resolve(c.text(start), start)
+                .is_some_and(|v| id_token(c, &v))
         } else {
             parsed_arg.is_some_and(|a| id_token(c, &a))
         };
@@ -367,15 +385,18 @@ fn spring(c: &Code, hits: &mut Vec<Hit>) {
     // A validator set on the decoder here, or on a decoder passed in (a
     // function that builds none) with an audience check: `JwtClaimValidator`
     // on `aud`, an audience validator.
-    let audience_elsewhere = c.find_all(&[".", "setJwtValidator", "("]).into_iter().any(|i| {
-        let scope = c.fn_scope(i);
-        !starts.iter().any(|(n, _)| scope.contains(n))
-            && (c.has_str(&scope, "aud")
-                || c.has_ident(&scope, "AUD")
-                || scope
-                    .clone()
-                    .any(|k| c.is_ident(k) && c.text(k).to_ascii_lowercase().contains("audience")))
-    });
+    let audience_elsewhere = c
+        .find_all(&[".", "setJwtValidator", "("])
+        .into_iter()
+        .any(|i| {
+            let scope = c.fn_scope(i);
+            !starts.iter().any(|(n, _)| scope.contains(n))
+                && (c.has_str(&scope, "aud")
+                    || c.has_ident(&scope, "AUD")
+                    || scope.clone().any(|k| {
+                        c.is_ident(k) && c.text(k).to_ascii_lowercase().contains("audience")
+                    }))
+        });
     for (n, open) in starts.iter().copied() {
         let scope = c.fn_scope(n);
         if c.has_ident(&scope, "setJwtValidator") || audience_elsewhere {

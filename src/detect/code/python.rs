@@ -22,7 +22,12 @@ fn import_names(c: &Code, i: usize) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     let line_end = |from: usize| {
         let mut k = from;
-        while k < c.len() && !(k > from && c.toks[k].nl_before && !c.is(k.wrapping_sub(1), "(") && !c.is(k.wrapping_sub(1), ",")) {
+        while k < c.len()
+            && !(k > from
+                && c.toks[k].nl_before
+                && !c.is(k.wrapping_sub(1), "(")
+                && !c.is(k.wrapping_sub(1), ","))
+        {
             if c.is(k, "(") {
                 k = c.close(k);
             }
@@ -40,7 +45,11 @@ fn import_names(c: &Code, i: usize) -> Vec<(String, String, String)> {
                 k += 2;
             }
             let dotted: String = (s..=k).map(|t| c.text(t)).collect();
-            let local = if c.is(k + 1, "as") { c.text(k + 2).to_string() } else { dotted.clone() };
+            let local = if c.is(k + 1, "as") {
+                c.text(k + 2).to_string()
+            } else {
+                dotted.clone()
+            };
             out.push((dotted, String::new(), local));
             k = if c.is(k + 1, "as") { k + 3 } else { k + 1 };
             if c.is(k, ",") {
@@ -64,7 +73,11 @@ fn import_names(c: &Code, i: usize) -> Vec<(String, String, String)> {
             if !c.is_ident(t) || c.is(t, "as") || c.is(t.wrapping_sub(1), "as") {
                 continue;
             }
-            let local = if c.is(t + 1, "as") { c.text(t + 2) } else { c.text(t) };
+            let local = if c.is(t + 1, "as") {
+                c.text(t + 2)
+            } else {
+                c.text(t)
+            };
             out.push((module.clone(), c.text(t).to_string(), local.to_string()));
         }
     }
@@ -136,7 +149,15 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
                 for (n, open) in method_calls(c, recv, "verify") {
                     let args = c.args(open);
                     if c.kwarg(&args, "verify").is_some_and(|v| is_false(c, &v)) {
-                        unverified_hit(c, &libs, n - 2, open, "The python-jose jws.verify call with `verify=False`", true, hits);
+                        unverified_hit(
+                            c,
+                            &libs,
+                            n - 2,
+                            open,
+                            "The python-jose jws.verify call with `verify=False`",
+                            true,
+                            hits,
+                        );
                     }
                 }
             }
@@ -152,18 +173,39 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
 /// signature check, python_jwt `verify_jwt`, `jws.verify`, any `verify…`.
 fn verifies(c: &Code, libs: &[(String, Lib)], n: usize, open: usize) -> bool {
     let name = c.text(n);
-    if name.contains("verify") && !c.kwarg(&c.args(open), "verify").is_some_and(|v| is_false(c, &v)) {
+    if name.contains("verify")
+        && !c
+            .kwarg(&c.args(open), "verify")
+            .is_some_and(|v| is_false(c, &v))
+    {
         return true;
     }
     matches!(name, "decode" | "decode_complete")
         && n >= 2
-        && libs.iter().any(|(r, l)| c.is(n - 2, r) && *l != Lib::PythonJwt)
+        && libs
+            .iter()
+            .any(|(r, l)| c.is(n - 2, r) && *l != Lib::PythonJwt)
         && !signature_off(c, n - 2, open)
 }
 
-fn unverified_calls(c: &Code, libs: &[(String, Lib)], recv: &str, name: &str, lib: &str, hits: &mut Vec<Hit>) {
+fn unverified_calls(
+    c: &Code,
+    libs: &[(String, Lib)],
+    recv: &str,
+    name: &str,
+    lib: &str,
+    hits: &mut Vec<Hit>,
+) {
     for (n, open) in method_calls(c, recv, name) {
-        unverified_hit(c, libs, n - 2, open, &format!("The {lib} {name} call"), false, hits);
+        unverified_hit(
+            c,
+            libs,
+            n - 2,
+            open,
+            &format!("The {lib} {name} call"),
+            false,
+            hits,
+        );
     }
 }
 
@@ -208,7 +250,12 @@ fn option(c: &Code, start: usize, open: usize, key: &str) -> Option<Span> {
         let scope = c.fn_scope(start);
         let mut found = None;
         for k in scope.start..start {
-            if c.is(k, name) && c.is(k + 1, "[") && c.str_value(k + 2) == Some(key) && c.is(k + 3, "]") && c.is(k + 4, "=") {
+            if c.is(k, name)
+                && c.is(k + 1, "[")
+                && c.str_value(k + 2) == Some(key)
+                && c.is(k + 3, "]")
+                && c.is(k + 4, "=")
+            {
                 found = Some(k + 5..c.expr_end(k + 5));
             }
         }
@@ -223,7 +270,14 @@ fn signature_off(c: &Code, start: usize, open: usize) -> bool {
         || c.kwarg(&args, "verify").is_some_and(|v| is_false(c, &v))
 }
 
-fn decode_call(c: &Code, libs: &[(String, Lib)], lib: Lib, start: usize, open: usize, hits: &mut Vec<Hit>) {
+fn decode_call(
+    c: &Code,
+    libs: &[(String, Lib)],
+    lib: Lib,
+    start: usize,
+    open: usize,
+    hits: &mut Vec<Hit>,
+) {
     let span = call_span(c, start, open);
     let args = c.args(open);
     if lib == Lib::Authlib {
@@ -271,7 +325,9 @@ fn decode_call(c: &Code, libs: &[(String, Lib)], lib: Lib, start: usize, open: u
         hits.push(Hit::new(
             "NHI301",
             span,
-            format!("The {lib_name} {call} call has `verify_aud` turned off: any audience is accepted"),
+            format!(
+                "The {lib_name} {call} call has `verify_aud` turned off: any audience is accepted"
+            ),
         ));
         return;
     }

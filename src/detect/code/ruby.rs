@@ -12,7 +12,10 @@ fn decode_args(c: &Code, n: usize) -> Option<(Vec<Span>, usize)> {
     if c.is(first, "(") && !c.toks[first].nl_before {
         return Some((c.args(first), c.close(first) + 1));
     }
-    if first >= c.len() || c.toks[first].nl_before || !(c.is_ident(first) || c.str_value(first).is_some() || c.is(first, "@")) {
+    if first >= c.len()
+        || c.toks[first].nl_before
+        || !(c.is_ident(first) || c.str_value(first).is_some() || c.is(first, "@"))
+    {
         return None;
     }
     let mut args = Vec::new();

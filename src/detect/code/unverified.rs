@@ -103,7 +103,8 @@ fn access_chain(c: &Code, mut j: usize) -> (Vec<String>, usize) {
     let mut names = Vec::new();
     loop {
         // `!.` (TypeScript), `?.` (JS/Kotlin/C#), `&.` (Ruby) lex as two tokens.
-        if (c.is(j, "!") || c.is(j, "?") || c.is(j, "&")) && (c.is(j + 1, ".") || c.is(j + 1, "[")) {
+        if (c.is(j, "!") || c.is(j, "?") || c.is(j, "&")) && (c.is(j + 1, ".") || c.is(j + 1, "["))
+        {
             j += 1;
         }
         if (c.is(j, ".") || c.is(j, "?.") || c.is(j, "&.") || c.is(j, "->")) && c.is(j + 1, "(") {
@@ -130,10 +131,9 @@ fn access_chain(c: &Code, mut j: usize) -> (Vec<String>, usize) {
         }
         if c.is(j, "[") {
             let v = j + 1;
-            let key = c
-                .str_value(v)
-                .map(str::to_string)
-                .or_else(|| (c.kind(v) == Some(super::lexer::Kind::Num)).then(|| c.text(v).to_string()));
+            let key = c.str_value(v).map(str::to_string).or_else(|| {
+                (c.kind(v) == Some(super::lexer::Kind::Num)).then(|| c.text(v).to_string())
+            });
             match key {
                 Some(k) => names.push(k),
                 None => names.push("[?]".to_string()),
@@ -223,7 +223,11 @@ fn value_use(c: &Code, start: usize, end: usize, scope: &Span, depth: u8) -> Use
     }
     let (names, after) = access_chain(c, end);
     if let Some(u) = classify(&names) {
-        return if presence_check(c, after) { Use::None } else { u };
+        return if presence_check(c, after) {
+            Use::None
+        } else {
+            u
+        };
     }
     // A chain of wrappers only (`tok.Claims.(jwt.MapClaims)`) is the value itself.
     let _ = after;
@@ -252,7 +256,7 @@ fn value_use(c: &Code, start: usize, end: usize, scope: &Span, depth: u8) -> Use
 }
 
 /// A value used as is (not bound, no field read): tested against null,
-/// printed or logged, returned, or handed on. A decode whose result is
+/// returned, or handed on (printing it shows forged claims as real). A decode whose result is
 /// dropped is reported: the call is there to read the token, and test code
 /// that shows the flaw looks so.
 fn bare_use(c: &Code, start: usize, after: usize) -> Use {
@@ -263,50 +267,19 @@ fn bare_use(c: &Code, start: usize, after: usize) -> Use {
     {
         return Use::None;
     }
-    if displayed(c, start) {
-        return Use::None;
-    }
     if matches!(prev, "return" | "=>") {
         return Use::Returned;
     }
     Use::Trusted
 }
 
-/// Token `i` is an argument of a print, log or debug call: shown, not trusted.
-fn displayed(c: &Code, i: usize) -> bool {
-    let mut depth = 0usize;
-    let mut j = i;
-    for _ in 0..60 {
-        if j == 0 {
-            return false;
-        }
-        j -= 1;
-        if c.is(j, ")") || c.is(j, "]") || c.is(j, "}") {
-            depth += 1;
-        } else if c.is(j, "(") || c.is(j, "[") || c.is(j, "{") {
-            if depth > 0 {
-                depth -= 1;
-                continue;
-            }
-            if !c.is(j, "(") {
-                return false;
-            }
-            let name = c.text(j.wrapping_sub(1)).to_ascii_lowercase();
-            return ["print", "log", "debug", "dump", "marshalindent", "warn", "info", "trace", "puts", "pp"]
-                .iter()
-                .any(|w| name.contains(w));
-        } else if c.is(j, ";") {
-            return false;
-        }
-    }
-    false
-}
-
 /// A field read compared with an empty value: a presence check, not trust.
 fn presence_check(c: &Code, after: usize) -> bool {
     matches!(c.text(after), "==" | "!=" | "===" | "!==" | "is")
-        && (matches!(c.text(after + 1), "nil" | "null" | "None" | "undefined" | "not")
-            || c.str_value(after + 1) == Some(""))
+        && (matches!(
+            c.text(after + 1),
+            "nil" | "null" | "None" | "undefined" | "not"
+        ) || c.str_value(after + 1) == Some(""))
 }
 
 /// How variable `name`, bound at token `from`, is used in `scope` after it.
@@ -314,7 +287,9 @@ fn presence_check(c: &Code, after: usize) -> bool {
 /// rare, and test code written to show the flaw looks like that).
 fn var_use(c: &Code, name: &str, from: usize, scope: &Span, depth: u8) -> Use {
     let read = (from..scope.end).any(|i| {
-        c.is_ident(i) && c.text(i) == name && !matches!(c.text(i.wrapping_sub(1)), "." | "?." | "->")
+        c.is_ident(i)
+            && c.text(i) == name
+            && !matches!(c.text(i.wrapping_sub(1)), "." | "?." | "->")
     });
     if !read {
         return Use::Trusted;
@@ -322,7 +297,9 @@ fn var_use(c: &Code, name: &str, from: usize, scope: &Span, depth: u8) -> Use {
     let mut u = Use::None;
     let mut i = from;
     while i < scope.end {
-        if !(c.is_ident(i) && c.text(i) == name) || matches!(c.text(i.wrapping_sub(1)), "." | "?." | "->") {
+        if !(c.is_ident(i) && c.text(i) == name)
+            || matches!(c.text(i.wrapping_sub(1)), "." | "?." | "->")
+        {
             i += 1;
             continue;
         }
@@ -361,13 +338,16 @@ fn var_use(c: &Code, name: &str, from: usize, scope: &Span, depth: u8) -> Use {
 /// the last name of a plain `a.b.c` / `&x` argument, else `None` (any
 /// verifying call of an argument with the same text counts).
 pub fn token_name<'a>(c: &'a Code, arg: &Span) -> Option<&'a str> {
-    let plain = arg.clone().all(|k| {
-        c.is_ident(k) || matches!(c.text(k), "." | "?." | "->" | "&" | "*" | "$" | "@")
-    });
+    let plain = arg
+        .clone()
+        .all(|k| c.is_ident(k) || matches!(c.text(k), "." | "?." | "->" | "&" | "*" | "$" | "@"));
     if !plain {
         return None;
     }
-    arg.clone().rev().find(|&k| c.is_ident(k)).map(|k| c.text(k))
+    arg.clone()
+        .rev()
+        .find(|&k| c.is_ident(k))
+        .map(|k| c.text(k))
 }
 
 /// Token `n` names a function being defined, not called: `def verify_x(`,
@@ -406,7 +386,9 @@ fn verified_in(
             n + 1..c.close(n + 1) + 1
         } else if c.lang == Lang::Ruby && n + 1 < c.len() && !c.toks[n + 1].nl_before {
             // Ruby calls without parentheses run to the end of the line.
-            let end = (n + 1..c.len()).find(|&k| c.toks[k].nl_before).unwrap_or(c.len());
+            let end = (n + 1..c.len())
+                .find(|&k| c.toks[k].nl_before)
+                .unwrap_or(c.len());
             n + 1..end
         } else {
             continue;
@@ -432,7 +414,9 @@ fn verified_in(
 /// read straight from the token endpoint over TLS, OIDC Core 3.1.3.7 lets
 /// the client skip its signature.
 pub fn id_token(c: &Code, token: &Span) -> bool {
-    let t = c.src[c.bytes(token)].to_ascii_lowercase().replace(['_', '-'], "");
+    let t = c.src[c.bytes(token)]
+        .to_ascii_lowercase()
+        .replace(['_', '-'], "");
     t.contains("idtoken")
 }
 
@@ -481,18 +465,62 @@ mod tests {
     #[test]
     fn claim_reads_are_trusted_key_picks_are_not() {
         let js = Lang::JavaScript;
-        assert!(trusts("function f(t) { return jwt.decode(t).sub; }", js, &["jwt"]));
-        assert!(trusts("function f(t) { const d = jwt.decode(t); use(d.userId); }", js, &["jwt"]));
-        assert!(trusts("function f(t) { const { sub } = jwt.decode(t); }", js, &["jwt"]));
-        assert!(!trusts("function f(t) { const d = jwt.decode(t, {complete: true}); return d.header.kid; }", js, &["jwt"]));
-        assert!(!trusts("function f(t) { const { header } = jwt.decode(t, {complete: true}); }", js, &["jwt"]));
-        assert!(!trusts("function f(t) { return jwt.decode(t).exp * 1000 < Date.now(); }", js, &["jwt"]));
-        assert!(!trusts("function f(t, k) { const d = jwt.decode(t); jwt.verify(t, k); return d.sub; }", js, &["jwt"]));
-        assert!(trusts("function f(t, k) { const d = jwt.decode(t); jwt.verify(other, k); return d.sub; }", js, &["jwt"]));
+        assert!(trusts(
+            "function f(t) { return jwt.decode(t).sub; }",
+            js,
+            &["jwt"]
+        ));
+        assert!(trusts(
+            "function f(t) { const d = jwt.decode(t); use(d.userId); }",
+            js,
+            &["jwt"]
+        ));
+        assert!(trusts(
+            "function f(t) { const { sub } = jwt.decode(t); }",
+            js,
+            &["jwt"]
+        ));
+        assert!(!trusts(
+            "function f(t) { const d = jwt.decode(t, {complete: true}); return d.header.kid; }",
+            js,
+            &["jwt"]
+        ));
+        assert!(!trusts(
+            "function f(t) { const { header } = jwt.decode(t, {complete: true}); }",
+            js,
+            &["jwt"]
+        ));
+        assert!(!trusts(
+            "function f(t) { return jwt.decode(t).exp * 1000 < Date.now(); }",
+            js,
+            &["jwt"]
+        ));
+        assert!(!trusts(
+            "function f(t, k) { const d = jwt.decode(t); jwt.verify(t, k); return d.sub; }",
+            js,
+            &["jwt"]
+        ));
+        assert!(trusts(
+            "function f(t, k) { const d = jwt.decode(t); jwt.verify(other, k); return d.sub; }",
+            js,
+            &["jwt"]
+        ));
         assert!(trusts("function f(t) { jwt.decode(t); }", js, &["jwt"]));
-        assert!(!trusts("function f(t, k) { jwt.decode(t); jwt.verify(t, k); }", js, &["jwt"]));
+        assert!(!trusts(
+            "function f(t, k) { jwt.decode(t); jwt.verify(t, k); }",
+            js,
+            &["jwt"]
+        ));
         let py = Lang::Python;
-        assert!(!trusts("def f(t):\n    iss = jwt.get_unverified_claims(t)[\"iss\"]\n    return iss\n", py, &["jwt"]));
-        assert!(trusts("def f(t):\n    c = jwt.get_unverified_claims(t)\n    return c[\"email\"]\n", py, &["jwt"]));
+        assert!(!trusts(
+            "def f(t):\n    iss = jwt.get_unverified_claims(t)[\"iss\"]\n    return iss\n",
+            py,
+            &["jwt"]
+        ));
+        assert!(trusts(
+            "def f(t):\n    c = jwt.get_unverified_claims(t)\n    return c[\"email\"]\n",
+            py,
+            &["jwt"]
+        ));
     }
 }
