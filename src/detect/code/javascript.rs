@@ -211,11 +211,18 @@ fn unverified(c: &Code, hits: &mut Vec<Hit>) {
         return;
     }
     let (simple, _) = bindings(c, "jwt-simple", "decode");
-    // jwt-simple `decode(token, key, noVerify)`: verifies unless noVerify is true.
+    // jwt-simple `decode(token, key, noVerify, algorithm)` skips the signature
+    // when noVerify is truthy: `true`, or a string such as an algorithm name
+    // passed one place too early (`decode(t, key, 'HS256')`).
     let no_verify = |c: &Code, open: usize, at: usize| {
-        c.args(open)
-            .get(2)
-            .is_some_and(|a| c.is(c.deref(a.clone(), at).start, "true"))
+        c.args(open).get(2).is_some_and(|a| {
+            let v = c.deref(a.clone(), at);
+            v.len() == 1
+                && (c.is(v.start, "true")
+                    || c.str_value(v.start).is_some_and(|s| !s.is_empty())
+                    || (c.kind(v.start) == Some(super::lexer::Kind::Num)
+                        && c.text(v.start).trim_start_matches(['0', '.']).len() > 0))
+        })
     };
     let verifier = |c: &Code, n: usize, open: usize| {
         let name = c.text(n);
@@ -241,7 +248,7 @@ fn unverified(c: &Code, hits: &mut Vec<Hit>) {
                 found.push((
                     n - 2,
                     o,
-                    "The jwt-simple `decode` call with its third argument `true`",
+                    "The jwt-simple `decode` call with a truthy third argument (no signature check)",
                     true,
                 ));
             }
