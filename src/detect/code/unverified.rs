@@ -145,8 +145,27 @@ fn access_chain(c: &Code, mut j: usize) -> (Vec<String>, usize) {
     }
 }
 
+/// Type and shape checks (`claims.is_a?(Hash)`): they trust nothing.
+const TYPE_CHECKS: &[&str] = &[
+    "is_a",
+    "is_a?",
+    "kind_of",
+    "kind_of?",
+    "instance_of",
+    "instance_of?",
+    "respond_to",
+    "respond_to?",
+    "nil",
+    "nil?",
+    "empty",
+    "empty?",
+];
+
 fn classify(names: &[String]) -> Option<Use> {
     let first = names.iter().find(|n| !WRAPPERS.contains(&n.as_str()))?;
+    if TYPE_CHECKS.contains(&first.as_str()) {
+        return Some(Use::None);
+    }
     Some(if HARMLESS.contains(&first.as_str()) {
         Use::Harmless
     } else {
@@ -269,6 +288,15 @@ fn bare_use(c: &Code, start: usize, after: usize) -> Use {
     }
     if matches!(prev, "return" | "=>") {
         return Use::Returned;
+    }
+    // `isinstance(claims, dict)`, `len(claims)`.
+    if prev == "("
+        && matches!(
+            c.text(start.wrapping_sub(2)),
+            "isinstance" | "type" | "len" | "hasattr"
+        )
+    {
+        return Use::None;
     }
     Use::Trusted
 }
