@@ -148,7 +148,9 @@ fn decrypt_only(c: &Code, i: usize) -> bool {
 
 pub fn check(c: &Code, hits: &mut Vec<Hit>) {
     // The library's own class sets its defaults: not a configuration.
-    let defines = c.find_all(&["class", "TokenValidationParameters"]).len() > 0;
+    let defines = !c
+        .find_all(&["class", "TokenValidationParameters"])
+        .is_empty();
     if c.has_ident(&(0..c.len()), "TokenValidationParameters") && !defines {
         for i in 0..c.len() {
             let prop = c.text(i);

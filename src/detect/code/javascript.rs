@@ -221,7 +221,7 @@ fn unverified(c: &Code, hits: &mut Vec<Hit>) {
                 && (c.is(v.start, "true")
                     || c.str_value(v.start).is_some_and(|s| !s.is_empty())
                     || (c.kind(v.start) == Some(super::lexer::Kind::Num)
-                        && c.text(v.start).trim_start_matches(['0', '.']).len() > 0))
+                        && !c.text(v.start).trim_start_matches(['0', '.']).is_empty()))
         })
     };
     let verifier = |c: &Code, n: usize, open: usize| {

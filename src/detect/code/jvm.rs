@@ -75,7 +75,12 @@ fn jjwt(c: &Code, hits: &mut Vec<Hit>) {
         );
     }
     for name in ["parser", "parserBuilder"] {
-        for (n, open) in method_calls(c, "Jwts", name) {
+        // Also fully qualified: `io.jsonwebtoken.Jwts.parser()`.
+        let qualified = c
+            .find_all(&["jsonwebtoken", ".", "Jwts", ".", name, "("])
+            .into_iter()
+            .map(|k| (k + 4, k + 5));
+        for (n, open) in method_calls(c, "Jwts", name).into_iter().chain(qualified) {
             let chain = chain_names(c, open);
             let end = chain.last().map_or(c.close(open), |&(_, _, o)| c.close(o)) + 1;
             let span = n - 2..end;

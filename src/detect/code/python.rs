@@ -22,12 +22,14 @@ fn import_names(c: &Code, i: usize) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     let line_end = |from: usize| {
         let mut k = from;
-        while k < c.len()
-            && !(k > from
+        // A line ends the statement unless the previous line left a bracket or a comma open.
+        let ends = |k: usize| {
+            k > from
                 && c.toks[k].nl_before
                 && !c.is(k.wrapping_sub(1), "(")
-                && !c.is(k.wrapping_sub(1), ","))
-        {
+                && !c.is(k.wrapping_sub(1), ",")
+        };
+        while k < c.len() && !ends(k) {
             if c.is(k, "(") {
                 k = c.close(k);
             }
