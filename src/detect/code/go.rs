@@ -79,6 +79,16 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
     }
 }
 
+/// The variable an argument `x` or `&x` names: the claims a parse fills.
+fn claims_var<'a>(c: &'a Code, a: &std::ops::Range<usize>) -> Option<&'a str> {
+    let k = if c.is(a.start, "&") {
+        a.start + 1
+    } else {
+        a.start
+    };
+    (a.end == k + 1 && c.is_ident(k)).then(|| c.text(k))
+}
+
 fn default_hit(c: &Code, start: usize, open: usize, what: &str) -> Hit {
     Hit::new(
         "NHI211",
@@ -151,14 +161,7 @@ fn golang_jwt(c: &Code, pkg: &str, v5: bool, hits: &mut Vec<Hit>) {
         let args = c.args(open);
         let claims: Vec<&str> = args
             .get(1)
-            .and_then(|a| {
-                let k = if c.is(a.start, "&") {
-                    a.start + 1
-                } else {
-                    a.start
-                };
-                (a.end == k + 1 && c.is_ident(k)).then(|| c.text(k))
-            })
+            .and_then(|a| claims_var(c, a))
             .into_iter()
             .collect();
         if trusts_claims(c, &span, args.first(), &claims, false, &verifier) {
@@ -219,14 +222,7 @@ fn go_jose(c: &Code, pkg: &str, hits: &mut Vec<Hit>) {
         let claims: Vec<&str> = c
             .args(open)
             .iter()
-            .filter_map(|a| {
-                let k = if c.is(a.start, "&") {
-                    a.start + 1
-                } else {
-                    a.start
-                };
-                (a.end == k + 1 && c.is_ident(k)).then(|| c.text(k))
-            })
+            .filter_map(|a| claims_var(c, a))
             .collect();
         if trusts_claims(c, &span, recv.as_ref(), &claims, false, &verifier) {
             hits.push(Hit::new(

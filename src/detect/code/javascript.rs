@@ -168,8 +168,7 @@ fn verifiers(c: &Code, hits: &mut Vec<Hit>) {
 /// Code that runs in a browser reads its own session token: nothing there
 /// trusts the claims for access, the server verifies them.
 fn browser(c: &Code) -> bool {
-    let all = 0..c.len();
-    [
+    const BROWSER: &[&str] = &[
         "localStorage",
         "sessionStorage",
         "window",
@@ -178,9 +177,9 @@ fn browser(c: &Code) -> bool {
         "useEffect",
         "useMemo",
         "navigator",
-    ]
-    .iter()
-    .any(|n| c.has_ident(&all, n))
+    ];
+    let all = 0..c.len();
+    c.has_any_ident(BROWSER)
         || ["react", "vue", "@angular/core", "svelte", "next-auth/react"]
             .iter()
             .any(|m| c.has_str(&all, m))

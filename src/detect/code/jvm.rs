@@ -147,16 +147,13 @@ const PARSE_MSG: &str = "The jjwt parse(token) call also accepts an unsigned tok
 /// The file uses the jjwt 0.12 API, whose `parse` rejects unsigned tokens
 /// unless the parser was built with `unsecured()`.
 fn v012(c: &Code) -> bool {
-    let all = 0..c.len();
-    [
+    c.has_any_ident(&[
         "verifyWith",
         "decryptWith",
         "parseSignedClaims",
         "parseSignedContent",
         "keyLocator",
-    ]
-    .iter()
-    .any(|m| c.has_ident(&all, m))
+    ])
 }
 
 /// jjwt parsers built elsewhere in the file or passed in: variables, fields

@@ -390,6 +390,12 @@ impl<'a> Code<'a> {
             .any(|i| self.is_ident(i) && self.text(i) == name)
     }
 
+    /// One of `names` occurs as code anywhere in the file.
+    pub fn has_any_ident(&self, names: &[&str]) -> bool {
+        let all = 0..self.len();
+        names.iter().any(|n| self.has_ident(&all, n))
+    }
+
     /// Some string in `span` equals `value`.
     pub fn has_str(&self, span: &Span, value: &str) -> bool {
         span.clone().any(|i| self.str_value(i) == Some(value))

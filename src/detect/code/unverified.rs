@@ -493,62 +493,60 @@ mod tests {
     #[test]
     fn claim_reads_are_trusted_key_picks_are_not() {
         let js = Lang::JavaScript;
-        assert!(trusts(
-            "function f(t) { return jwt.decode(t).sub; }",
-            js,
-            &["jwt"]
-        ));
-        assert!(trusts(
-            "function f(t) { const d = jwt.decode(t); use(d.userId); }",
-            js,
-            &["jwt"]
-        ));
-        assert!(trusts(
-            "function f(t) { const { sub } = jwt.decode(t); }",
-            js,
-            &["jwt"]
-        ));
-        assert!(!trusts(
-            "function f(t) { const d = jwt.decode(t, {complete: true}); return d.header.kid; }",
-            js,
-            &["jwt"]
-        ));
-        assert!(!trusts(
-            "function f(t) { const { header } = jwt.decode(t, {complete: true}); }",
-            js,
-            &["jwt"]
-        ));
-        assert!(!trusts(
-            "function f(t) { return jwt.decode(t).exp * 1000 < Date.now(); }",
-            js,
-            &["jwt"]
-        ));
-        assert!(!trusts(
-            "function f(t, k) { const d = jwt.decode(t); jwt.verify(t, k); return d.sub; }",
-            js,
-            &["jwt"]
-        ));
-        assert!(trusts(
-            "function f(t, k) { const d = jwt.decode(t); jwt.verify(other, k); return d.sub; }",
-            js,
-            &["jwt"]
-        ));
-        assert!(trusts("function f(t) { jwt.decode(t); }", js, &["jwt"]));
-        assert!(!trusts(
-            "function f(t, k) { jwt.decode(t); jwt.verify(t, k); }",
-            js,
-            &["jwt"]
-        ));
         let py = Lang::Python;
-        assert!(!trusts(
-            "def f(t):\n    iss = jwt.get_unverified_claims(t)[\"iss\"]\n    return iss\n",
-            py,
-            &["jwt"]
-        ));
-        assert!(trusts(
-            "def f(t):\n    c = jwt.get_unverified_claims(t)\n    return c[\"email\"]\n",
-            py,
-            &["jwt"]
-        ));
+        // (source, language, claims trusted?)
+        let cases: &[(&str, Lang, bool)] = &[
+            ("function f(t) { return jwt.decode(t).sub; }", js, true),
+            (
+                "function f(t) { const d = jwt.decode(t); use(d.userId); }",
+                js,
+                true,
+            ),
+            ("function f(t) { const { sub } = jwt.decode(t); }", js, true),
+            (
+                "function f(t) { const d = jwt.decode(t, {complete: true}); return d.header.kid; }",
+                js,
+                false,
+            ),
+            (
+                "function f(t) { const { header } = jwt.decode(t, {complete: true}); }",
+                js,
+                false,
+            ),
+            (
+                "function f(t) { return jwt.decode(t).exp * 1000 < Date.now(); }",
+                js,
+                false,
+            ),
+            (
+                "function f(t, k) { const d = jwt.decode(t); jwt.verify(t, k); return d.sub; }",
+                js,
+                false,
+            ),
+            (
+                "function f(t, k) { const d = jwt.decode(t); jwt.verify(other, k); return d.sub; }",
+                js,
+                true,
+            ),
+            ("function f(t) { jwt.decode(t); }", js, true),
+            (
+                "function f(t, k) { jwt.decode(t); jwt.verify(t, k); }",
+                js,
+                false,
+            ),
+            (
+                "def f(t):\n    iss = jwt.get_unverified_claims(t)[\"iss\"]\n    return iss\n",
+                py,
+                false,
+            ),
+            (
+                "def f(t):\n    c = jwt.get_unverified_claims(t)\n    return c[\"email\"]\n",
+                py,
+                true,
+            ),
+        ];
+        for &(src, lang, want) in cases {
+            assert_eq!(trusts(src, lang, &["jwt"]), want, "{src}");
+        }
     }
 }
