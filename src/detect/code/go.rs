@@ -3,6 +3,7 @@
 
 use super::lexer::Kind;
 use super::query::Code;
+use super::unverified::trusts_claims;
 use super::util::{call_span, method_calls};
 use super::Hit;
 
@@ -78,6 +79,16 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
     }
 }
 
+/// The variable an argument `x` or `&x` names: the claims a parse fills.
+fn claims_var<'a>(c: &'a Code, a: &std::ops::Range<usize>) -> Option<&'a str> {
+    let k = if c.is(a.start, "&") {
+        a.start + 1
+    } else {
+        a.start
+    };
+    (a.end == k + 1 && c.is_ident(k)).then(|| c.text(k))
+}
+
 fn default_hit(c: &Code, start: usize, open: usize, what: &str) -> Hit {
     Hit::new(
         "NHI211",
@@ -96,15 +107,14 @@ fn golang_jwt(c: &Code, pkg: &str, v5: bool, hits: &mut Vec<Hit>) {
             receivers.push(c.text(s - 2).to_string());
         }
     }
+    // The audience check may be attached elsewhere in the file: a parser
+    // built with WithAudience in a constructor, a claims type whose Valid
+    // (v4, called by Parse) or Validate method calls VerifyAudience.
+    let all = 0..c.len();
+    let checked = c.has_ident(&all, "WithAudience") || (!v5 && c.has_ident(&all, "VerifyAudience"));
     for r in &receivers {
         for name in ["Parse", "ParseWithClaims"] {
             for (n, open) in method_calls(c, r, name) {
-                let scope = c.fn_scope(n);
-                let checked = if v5 {
-                    c.has_ident(&scope, "WithAudience")
-                } else {
-                    c.has_ident(&scope, "VerifyAudience") || c.has_ident(&scope, "WithAudience")
-                };
                 if !checked {
                     let how = if v5 {
                         "jwt.WithAudience"
@@ -114,17 +124,59 @@ fn golang_jwt(c: &Code, pkg: &str, v5: bool, hits: &mut Vec<Hit>) {
                     hits.push(Hit::new(
                         "NHI304",
                         call_span(c, n - 2, open),
-                        format!("golang-jwt {name} without {how}: any audience is accepted"),
+                        format!(
+                            "The golang-jwt {name} call has no {how}: any audience is accepted"
+                        ),
                     ));
                 }
             }
+        }
+    }
+    // ParseUnverified: the claims are read without the signature.
+    let verifier = |c: &Code, n: usize, _open: usize| {
+        let name = c.text(n);
+        matches!(name, "Parse" | "ParseWithClaims")
+            || name.contains("Verify")
+            || name.contains("verify")
+            || name.contains("Validate")
+    };
+    for i in c.find_all(&[".", "ParseUnverified", "("]) {
+        let open = i + 2;
+        // The receiver: `p.`, `jwt.NewParser().`, `new(jwt.Parser).`, `(&jwt.Parser{}).`.
+        let mut start = i;
+        while start > 0 {
+            let p = start - 1;
+            if c.is(p, ")") || c.is(p, "}") {
+                start = c.close(p);
+            } else if c.is_ident(p) || c.is(p, ".") || c.is(p, "&") {
+                start = p;
+            } else {
+                break;
+            }
+            if c.toks[start].nl_before {
+                break;
+            }
+        }
+        let span = call_span(c, start, open);
+        let args = c.args(open);
+        let claims: Vec<&str> = args
+            .get(1)
+            .and_then(|a| claims_var(c, a))
+            .into_iter()
+            .collect();
+        if trusts_claims(c, &span, args.first(), &claims, false, &verifier) {
+            hits.push(Hit::new(
+                "NHI302",
+                span,
+                "The golang-jwt ParseUnverified call reads the claims without checking the signature, and this function never verifies the token: anyone can forge them",
+            ));
         }
     }
     for i in c.find_all(&[pkg, ".", "UnsafeAllowNoneSignatureType"]) {
         hits.push(Hit::new(
             "NHI303",
             i..i + 3,
-            "golang-jwt UnsafeAllowNoneSignatureType lets alg \"none\" tokens through",
+            "UnsafeAllowNoneSignatureType from golang-jwt lets alg \"none\" tokens through",
         ));
     }
 }
@@ -153,16 +205,32 @@ fn go_jose(c: &Code, pkg: &str, hits: &mut Vec<Hit>) {
             hits.push(Hit::new(
                 "NHI304",
                 call_span(c, i + 1, open),
-                "go-jose claims validated with an Expected that names no Audience: any audience is accepted",
+                "Claims validated by go-jose with an Expected that names no Audience: any audience is accepted",
             ));
         }
     }
+    // Reading the claims to pick the key, then `tok.Claims(key, &c)` on the
+    // same token, is how go-jose verifies with several keys.
+    let verifier = |c: &Code, n: usize, _open: usize| {
+        matches!(c.text(n), "Claims" | "Verify") || c.text(n).contains("Verify")
+    };
     for i in c.find_all(&[".", "UnsafeClaimsWithoutVerification", "("]) {
-        hits.push(Hit::new(
-            "NHI302",
-            call_span(c, i + 1, i + 2),
-            "go-jose UnsafeClaimsWithoutVerification reads claims without checking the signature",
-        ));
+        let open = i + 2;
+        let recv = (i >= 1 && c.is_ident(i - 1)).then(|| i - 1..i);
+        let start = recv.as_ref().map_or(i + 1, |r| r.start);
+        let span = call_span(c, start, open);
+        let claims: Vec<&str> = c
+            .args(open)
+            .iter()
+            .filter_map(|a| claims_var(c, a))
+            .collect();
+        if trusts_claims(c, &span, recv.as_ref(), &claims, false, &verifier) {
+            hits.push(Hit::new(
+                "NHI302",
+                call_span(c, i + 1, open),
+                "UnsafeClaimsWithoutVerification (go-jose) reads the claims without checking the signature, and this function never verifies the token",
+            ));
+        }
     }
 }
 
@@ -178,15 +246,19 @@ fn jwx(c: &Code, pkg: &str, hits: &mut Vec<Hit>) {
                 hits.push(Hit::new(
                     "NHI302",
                     span,
-                    format!("jwx jwt.{name} with WithVerify(false): the signature is not checked"),
+                    format!(
+                        "The jwx {name} call has WithVerify(false): the signature is not checked"
+                    ),
                 ));
                 continue;
             }
-            if !c.has_ident(&c.fn_scope(n), "WithAudience") {
+            if !c.has_ident(&(0..c.len()), "WithAudience") {
                 hits.push(Hit::new(
                     "NHI304",
                     span,
-                    format!("jwx jwt.{name} without jwt.WithAudience: any audience is accepted"),
+                    format!(
+                        "The jwx {name} call has no WithAudience option: any audience is accepted"
+                    ),
                 ));
             }
         }
@@ -195,7 +267,7 @@ fn jwx(c: &Code, pkg: &str, hits: &mut Vec<Hit>) {
         hits.push(Hit::new(
             "NHI302",
             call_span(c, n - 2, open),
-            "jwx jwt.ParseInsecure reads a token without checking its signature",
+            "ParseInsecure (jwx) reads the token without checking its signature",
         ));
     }
 }

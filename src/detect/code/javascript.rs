@@ -1,6 +1,9 @@
-//! JavaScript/TypeScript: jsonwebtoken `verify` and jose `jwtVerify`.
+//! JavaScript/TypeScript: jsonwebtoken `verify` and jose `jwtVerify`;
+//! claims read without the signature (jsonwebtoken `decode`, jose
+//! `decodeJwt`, jwt-decode, jwt-simple `noVerify`); jose v1 `JWK.None`.
 
 use super::query::{Code, Span};
+use super::unverified::trusts_claims;
 use super::util::{call_span, fn_calls, has_none_alg, method_calls};
 use super::Hit;
 
@@ -98,6 +101,11 @@ fn options(c: &Code, args: &[Span], idx: usize, at: usize) -> Result<Option<usiz
 }
 
 pub fn check(c: &Code, hits: &mut Vec<Hit>) {
+    verifiers(c, hits);
+    unverified(c, hits);
+}
+
+fn verifiers(c: &Code, hits: &mut Vec<Hit>) {
     for (start, open) in calls(c, "jsonwebtoken", "verify") {
         let args = c.args(open);
         let span = call_span(c, start, open);
@@ -112,7 +120,7 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
                 hits.push(Hit::new(
                     "NHI303",
                     span.clone(),
-                    "jsonwebtoken verify accepts algorithm \"none\"",
+                    "The jsonwebtoken verify call accepts algorithm \"none\"",
                 ));
             }
         }
@@ -120,7 +128,7 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
             hits.push(Hit::new(
                 "NHI304",
                 span,
-                "jsonwebtoken verify without an `audience` option: any audience is accepted",
+                "The jsonwebtoken verify call has no `audience` option: any audience is accepted",
             ));
         }
     }
@@ -129,11 +137,19 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
         let Ok(opts) = options(c, &args, 2, start) else {
             continue;
         };
-        if opts.and_then(|o| c.field(o, "audience")).is_none() {
+        // Attestations, DPoP proofs, logout tokens: `typ` names a token that has no audience.
+        let other_typ = opts
+            .and_then(|o| c.field(o, "typ"))
+            .and_then(|v| c.str_value(v.start))
+            .is_some_and(|t| {
+                let t = t.to_ascii_lowercase();
+                !(t == "jwt" || t.ends_with("at+jwt") || t.ends_with("id_token+jwt"))
+            });
+        if !other_typ && opts.and_then(|o| c.field(o, "audience")).is_none() {
             hits.push(Hit::new(
                 "NHI304",
                 call_span(c, start, open),
-                "jose jwtVerify without an `audience` option: any audience is accepted",
+                "The jose jwtVerify call has no `audience` option: any audience is accepted",
             ));
         }
     }
@@ -143,7 +159,132 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
             hits.push(Hit::new(
                 "NHI303",
                 call_span(c, i, i + 3),
-                "jose UnsecuredJWT.decode accepts unsigned (alg \"none\") tokens",
+                "UnsecuredJWT.decode from jose accepts unsigned (alg \"none\") tokens",
+            ));
+        }
+    }
+}
+
+/// Code that runs in a browser reads its own session token: nothing there
+/// trusts the claims for access, the server verifies them.
+fn browser(c: &Code) -> bool {
+    const BROWSER: &[&str] = &[
+        "localStorage",
+        "sessionStorage",
+        "window",
+        "document",
+        "useState",
+        "useEffect",
+        "useMemo",
+        "navigator",
+    ];
+    let all = 0..c.len();
+    c.has_any_ident(BROWSER)
+        || ["react", "vue", "@angular/core", "svelte", "next-auth/react"]
+            .iter()
+            .any(|m| c.has_str(&all, m))
+}
+
+/// Calls of an unverified decoder: (first token, opener).
+fn decoders(c: &Code, module: &str, export: &str, default_is_fn: bool) -> Vec<(usize, usize)> {
+    let mut out = calls(c, module, export);
+    if default_is_fn {
+        // jwt-decode v3: the default export is the function.
+        let (recv, _) = bindings(c, module, export);
+        for r in &recv {
+            out.extend(fn_calls(c, r));
+            out.extend(
+                method_calls(c, r, "default")
+                    .into_iter()
+                    .map(|(n, o)| (n - 2, o)),
+            );
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+fn unverified(c: &Code, hits: &mut Vec<Hit>) {
+    if browser(c) {
+        return;
+    }
+    let (simple, _) = bindings(c, "jwt-simple", "decode");
+    // jwt-simple `decode(token, key, noVerify, algorithm)` skips the signature
+    // when noVerify is truthy: `true`, or a string such as an algorithm name
+    // passed one place too early (`decode(t, key, 'HS256')`).
+    let no_verify = |c: &Code, open: usize, at: usize| {
+        c.args(open).get(2).is_some_and(|a| {
+            let v = c.deref(a.clone(), at);
+            v.len() == 1
+                && (c.is(v.start, "true")
+                    || c.str_value(v.start).is_some_and(|s| !s.is_empty())
+                    || (c.kind(v.start) == Some(super::lexer::Kind::Num)
+                        && !c.text(v.start).trim_start_matches(['0', '.']).is_empty()))
+        })
+    };
+    let verifier = |c: &Code, n: usize, open: usize| {
+        let name = c.text(n);
+        name.to_ascii_lowercase().contains("verify")
+            || (name == "decode"
+                && n >= 2
+                && simple.iter().any(|r| c.is(n - 2, r))
+                && !no_verify(c, open, n))
+    };
+    let mut found: Vec<(usize, usize, &str, bool)> = Vec::new();
+    for (s, o) in decoders(c, "jsonwebtoken", "decode", false) {
+        found.push((s, o, "The jsonwebtoken `decode` call", false));
+    }
+    for (s, o) in decoders(c, "jose", "decodeJwt", false) {
+        found.push((s, o, "The jose `decodeJwt` call", false));
+    }
+    for (s, o) in decoders(c, "jwt-decode", "jwtDecode", true) {
+        found.push((s, o, "The jwt-decode call", false));
+    }
+    for r in &simple {
+        for (n, o) in method_calls(c, r, "decode") {
+            if no_verify(c, o, n) {
+                found.push((
+                    n - 2,
+                    o,
+                    "The jwt-simple `decode` call with a truthy third argument (no signature check)",
+                    true,
+                ));
+            }
+        }
+    }
+    for (start, open, what, explicit) in found {
+        let span = call_span(c, start, open);
+        let args = c.args(open);
+        if trusts_claims(c, &span, args.first(), &[], explicit, &verifier) {
+            hits.push(Hit::new(
+                "NHI302",
+                span,
+                format!(
+                    "{what} reads the claims without checking the signature, and this function never verifies the token: anyone can forge them"
+                ),
+            ));
+        }
+    }
+    // jose v1: `JWT.verify(token, JWK.None)` accepts unsecured JWTs.
+    let (jose, jose_named) = bindings(c, "jose", "JWK");
+    if jose.is_empty() && jose_named.is_empty() {
+        return;
+    }
+    for i in c.find_all(&[".", "verify", "("]) {
+        let open = i + 2;
+        let none = c.args(open).get(1).is_some_and(|a| {
+            let v = c.deref(a.clone(), i);
+            v.len() >= 3 && c.seq(v.end - 3, &["JWK", ".", "None"])
+        });
+        if none && i >= 1 {
+            hits.push(Hit::new(
+                "NHI303",
+                call_span(c, i - 1, open),
+                format!(
+                    "{}.verify with `JWK.None` accepts unsigned (alg \"none\") tokens",
+                    c.text(i - 1)
+                ),
             ));
         }
     }

@@ -22,6 +22,7 @@ mod python;
 pub mod query;
 mod ruby;
 mod rust;
+mod unverified;
 
 use super::{Context, Detector, Sink};
 use crate::finding::Severity;

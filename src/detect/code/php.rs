@@ -16,7 +16,7 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
             hits.push(Hit::new(
                 "NHI304",
                 call_span(c, n - 2, open),
-                "php-jwt JWT::decode with no `aud` comparison in the same function: any audience is accepted",
+                "JWT::decode (php-jwt) with no `aud` comparison in the same function: any audience is accepted",
             ));
         }
     }

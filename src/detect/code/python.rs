@@ -1,7 +1,8 @@
 //! Python: PyJWT, python-jose and authlib validation; authlib, google-auth,
 //! MSAL and Okta assertion-lifetime defaults.
 
-use super::query::Code;
+use super::query::{Code, Span};
+use super::unverified::trusts_claims;
 use super::util::{call_span, fn_calls, has_none_alg, is_false, method_calls};
 use super::Hit;
 
@@ -9,44 +10,276 @@ use super::Hit;
 enum Lib {
     PyJwt,
     Jose,
+    /// python-jose's `jws` module.
+    JoseJws,
     Authlib,
+    /// python_jwt (`process_jwt` / `verify_jwt`).
+    PythonJwt,
 }
 
-/// Which JWT library the file's `jwt` name refers to, from its imports.
-fn library(c: &Code) -> Option<Lib> {
-    let mut lib = None;
-    for i in 0..c.len() {
-        if c.is(i, "from") && c.toks[i].nl_before {
-            match c.text(i + 1) {
-                "authlib" | "joserfc" => return Some(Lib::Authlib),
-                "jose" => lib = Some(Lib::Jose),
-                "jwt" => lib = lib.or(Some(Lib::PyJwt)),
-                _ => {}
+/// `import a as b` / `from m import a as b, c` on the line at `i`: (module, name, local).
+fn import_names(c: &Code, i: usize) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    let line_end = |from: usize| {
+        let mut k = from;
+        // A line ends the statement unless the previous line left a bracket or a comma open.
+        let ends = |k: usize| {
+            k > from
+                && c.toks[k].nl_before
+                && !c.is(k.wrapping_sub(1), "(")
+                && !c.is(k.wrapping_sub(1), ",")
+        };
+        while k < c.len() && !ends(k) {
+            if c.is(k, "(") {
+                k = c.close(k);
+            }
+            k += 1;
+        }
+        k
+    };
+    if c.is(i, "import") {
+        let end = line_end(i);
+        // `import a.b as x, c`
+        let mut k = i + 1;
+        while k < end {
+            let s = k;
+            while k + 2 <= end && c.is(k + 1, ".") {
+                k += 2;
+            }
+            let dotted: String = (s..=k).map(|t| c.text(t)).collect();
+            let local = if c.is(k + 1, "as") {
+                c.text(k + 2).to_string()
+            } else {
+                dotted.clone()
+            };
+            out.push((dotted, String::new(), local));
+            k = if c.is(k + 1, "as") { k + 3 } else { k + 1 };
+            if c.is(k, ",") {
+                k += 1;
+            } else {
+                break;
             }
         }
-        if c.is(i, "import") && c.toks[i].nl_before {
-            match c.text(i + 1) {
-                "jwt" => lib = lib.or(Some(Lib::PyJwt)),
-                "jose" => lib = Some(Lib::Jose),
-                _ => {}
+    } else if c.is(i, "from") {
+        let end = line_end(i);
+        let mut k = i + 1;
+        let s = k;
+        while c.is(k + 1, ".") {
+            k += 2;
+        }
+        let module: String = (s..=k).map(|t| c.text(t)).collect();
+        if !c.is(k + 1, "import") {
+            return out;
+        }
+        for t in k + 2..end {
+            if !c.is_ident(t) || c.is(t, "as") || c.is(t.wrapping_sub(1), "as") {
+                continue;
             }
+            let local = if c.is(t + 1, "as") {
+                c.text(t + 2)
+            } else {
+                c.text(t)
+            };
+            out.push((module.clone(), c.text(t).to_string(), local.to_string()));
         }
     }
-    lib
+    out
+}
+
+/// The names the file binds to JWT libraries (`jwt`, `pyjwt`, `jose_jwt`, …).
+fn libraries(c: &Code) -> Vec<(String, Lib)> {
+    let mut out: Vec<(String, Lib)> = Vec::new();
+    for i in 0..c.len() {
+        if !(c.is(i, "from") || c.is(i, "import")) || !c.toks[i].nl_before {
+            continue;
+        }
+        for (module, name, local) in import_names(c, i) {
+            let lib = match (module.as_str(), name.as_str()) {
+                ("jwt", "") => Lib::PyJwt,
+                ("python_jwt", "") => Lib::PythonJwt,
+                ("jose", "jwt") => Lib::Jose,
+                ("jose", "jws") => Lib::JoseJws,
+                ("authlib.jose" | "joserfc", "jwt") => Lib::Authlib,
+                _ => continue,
+            };
+            out.retain(|(l, _)| *l != local);
+            out.push((local, lib));
+        }
+    }
+    // `jwt` bound some other way (`jwt = JsonWebToken([...])`, a test
+    // fixture): the library the file imports from decides, as before.
+    if !out.iter().any(|(l, _)| l == "jwt") {
+        let mut fallback = None;
+        for i in 0..c.len() {
+            if !(c.is(i, "from") && c.toks[i].nl_before) {
+                continue;
+            }
+            match c.text(i + 1) {
+                "authlib" | "joserfc" => fallback = Some(Lib::Authlib),
+                "jose" if fallback != Some(Lib::Authlib) => fallback = Some(Lib::Jose),
+                "jwt" if fallback.is_none() => fallback = Some(Lib::PyJwt),
+                _ => {}
+            }
+        }
+        if let Some(lib) = fallback {
+            out.push(("jwt".to_string(), lib));
+        }
+    }
+    out
 }
 
 pub fn check(c: &Code, hits: &mut Vec<Hit>) {
-    if let Some(lib) = library(c) {
-        for name in ["decode", "decode_complete"] {
-            for (n, open) in method_calls(c, "jwt", name) {
-                decode_call(c, lib, n - 2, open, hits);
+    let libs = libraries(c);
+    for (recv, lib) in &libs {
+        match lib {
+            Lib::PyJwt | Lib::Jose | Lib::Authlib => {
+                for name in ["decode", "decode_complete"] {
+                    for (n, open) in method_calls(c, recv, name) {
+                        decode_call(c, &libs, *lib, n - 2, open, hits);
+                    }
+                }
+                if *lib == Lib::Jose {
+                    unverified_calls(c, &libs, recv, "get_unverified_claims", "python-jose", hits);
+                }
+                // python_jwt imported under the usual `jwt` name.
+                if *lib == Lib::PyJwt {
+                    unverified_calls(c, &libs, recv, "process_jwt", "python_jwt", hits);
+                }
+            }
+            Lib::JoseJws => {
+                unverified_calls(c, &libs, recv, "get_unverified_claims", "python-jose", hits);
+                for (n, open) in method_calls(c, recv, "verify") {
+                    let args = c.args(open);
+                    if c.kwarg(&args, "verify").is_some_and(|v| is_false(c, &v)) {
+                        unverified_hit(
+                            c,
+                            &libs,
+                            n - 2,
+                            open,
+                            "The python-jose jws.verify call with `verify=False`",
+                            true,
+                            hits,
+                        );
+                    }
+                }
+            }
+            Lib::PythonJwt => {
+                unverified_calls(c, &libs, recv, "process_jwt", "python_jwt", hits);
             }
         }
     }
     defaults(c, hits);
 }
 
-fn decode_call(c: &Code, lib: Lib, start: usize, open: usize, hits: &mut Vec<Hit>) {
+/// Calls that verify a token in Python: a library `decode` that keeps the
+/// signature check, python_jwt `verify_jwt`, `jws.verify`, any `verify…`.
+fn verifies(c: &Code, libs: &[(String, Lib)], n: usize, open: usize) -> bool {
+    let name = c.text(n);
+    if name.contains("verify")
+        && !c
+            .kwarg(&c.args(open), "verify")
+            .is_some_and(|v| is_false(c, &v))
+    {
+        return true;
+    }
+    matches!(name, "decode" | "decode_complete")
+        && n >= 2
+        && libs
+            .iter()
+            .any(|(r, l)| c.is(n - 2, r) && *l != Lib::PythonJwt)
+        && !signature_off(c, n - 2, open)
+}
+
+fn unverified_calls(
+    c: &Code,
+    libs: &[(String, Lib)],
+    recv: &str,
+    name: &str,
+    lib: &str,
+    hits: &mut Vec<Hit>,
+) {
+    for (n, open) in method_calls(c, recv, name) {
+        unverified_hit(
+            c,
+            libs,
+            n - 2,
+            open,
+            &format!("The {lib} {name} call"),
+            false,
+            hits,
+        );
+    }
+}
+
+fn unverified_hit(
+    c: &Code,
+    libs: &[(String, Lib)],
+    start: usize,
+    open: usize,
+    what: &str,
+    explicit: bool,
+    hits: &mut Vec<Hit>,
+) {
+    let span = call_span(c, start, open);
+    let args = c.args(open);
+    let verifier = |c: &Code, n: usize, o: usize| verifies(c, libs, n, o);
+    if trusts_claims(c, &span, args.first(), &[], explicit, &verifier) {
+        hits.push(Hit::new(
+            "NHI302",
+            span,
+            format!("{what} reads the claims without checking the signature, and this function never verifies the token: anyone can forge them"),
+        ));
+    }
+}
+
+/// The value of option `key` in the `options=` of the call opened at `open`:
+/// a dict literal, `dict(k=v)`, a list of pairs, a variable assigned one
+/// earlier, or `opts["k"] = v` statements before the call.
+fn option(c: &Code, start: usize, open: usize, key: &str) -> Option<Span> {
+    let args = c.args(open);
+    let raw = c.kwarg(&args, "options")?;
+    let v = c.deref(raw.clone(), start);
+    // `{"k": v}`, `dict(k=v)`, `[("k", v)]`, `dict([("k", v)])`.
+    for k in v.clone() {
+        if c.key_is(k, key) && (c.is(k + 1, ":") || c.is(k + 1, "=") || c.is(k + 1, ",")) {
+            let val = k + 2;
+            return Some(c.deref(val..c.expr_end(val), start));
+        }
+    }
+    // `opts["k"] = v` earlier in the function.
+    if raw.len() == 1 && c.is_ident(raw.start) {
+        let name = c.text(raw.start);
+        let scope = c.fn_scope(start);
+        let mut found = None;
+        for k in scope.start..start {
+            if c.is(k, name)
+                && c.is(k + 1, "[")
+                && c.str_value(k + 2) == Some(key)
+                && c.is(k + 3, "]")
+                && c.is(k + 4, "=")
+            {
+                found = Some(k + 5..c.expr_end(k + 5));
+            }
+        }
+        return found;
+    }
+    None
+}
+
+fn signature_off(c: &Code, start: usize, open: usize) -> bool {
+    let args = c.args(open);
+    option(c, start, open, "verify_signature").is_some_and(|v| is_false(c, &v))
+        || c.kwarg(&args, "verify").is_some_and(|v| is_false(c, &v))
+}
+
+fn decode_call(
+    c: &Code,
+    libs: &[(String, Lib)],
+    lib: Lib,
+    start: usize,
+    open: usize,
+    hits: &mut Vec<Hit>,
+) {
     let span = call_span(c, start, open);
     let args = c.args(open);
     if lib == Lib::Authlib {
@@ -58,7 +291,7 @@ fn decode_call(c: &Code, lib: Lib, start: usize, open: usize, hits: &mut Vec<Hit
             hits.push(Hit::new(
                 "NHI304",
                 span,
-                "authlib jwt.decode without claims_options naming `aud`: the audience is never checked",
+                "The authlib jwt.decode call has no claims_options naming `aud`: the audience is never checked",
             ));
         }
         return;
@@ -68,22 +301,17 @@ fn decode_call(c: &Code, lib: Lib, start: usize, open: usize, hits: &mut Vec<Hit
     } else {
         "PyJWT"
     };
-    let options = c.kwarg(&args, "options").map(|v| c.deref(v, start));
-    let opt = |key: &str| {
-        options
-            .as_ref()
-            .and_then(|o| c.literal_open(o))
-            .and_then(|o| c.field(o, key))
-            .map(|v| c.deref(v, start))
-    };
-    let no_sig = opt("verify_signature").is_some_and(|v| is_false(c, &v))
-        || c.kwarg(&args, "verify").is_some_and(|v| is_false(c, &v));
-    if no_sig {
-        hits.push(Hit::new(
-            "NHI302",
-            span.clone(),
-            format!("{lib_name} jwt.decode with signature verification turned off"),
-        ));
+    let call = c.text(start + 2);
+    if signature_off(c, start, open) {
+        unverified_hit(
+            c,
+            libs,
+            start,
+            open,
+            &format!("The {lib_name} {call} call with signature verification turned off"),
+            true,
+            hits,
+        );
         return;
     }
     if let Some(algs) = c.kwarg(&args, "algorithms").map(|v| c.deref(v, start)) {
@@ -91,24 +319,28 @@ fn decode_call(c: &Code, lib: Lib, start: usize, open: usize, hits: &mut Vec<Hit
             hits.push(Hit::new(
                 "NHI303",
                 span.clone(),
-                format!("{lib_name} jwt.decode accepts algorithm \"none\""),
+                format!("The {lib_name} {call} call accepts algorithm \"none\""),
             ));
         }
     }
-    if opt("verify_aud").is_some_and(|v| is_false(c, &v)) {
+    if option(c, start, open, "verify_aud").is_some_and(|v| is_false(c, &v)) {
         hits.push(Hit::new(
             "NHI301",
             span,
-            format!("{lib_name} jwt.decode with `verify_aud` turned off"),
+            format!(
+                "The {lib_name} {call} call has `verify_aud` turned off: any audience is accepted"
+            ),
         ));
         return;
     }
-    if c.kwarg(&args, "audience").is_none() {
+    // `**kwargs` may carry the audience.
+    let spread = args.iter().any(|a| c.is(a.start, "**"));
+    if c.kwarg(&args, "audience").is_none() && !spread {
         hits.push(
             Hit::new(
                 "NHI304",
                 span,
-                format!("{lib_name} jwt.decode without `audience=`: tokens that carry no `aud` are accepted for any audience"),
+                format!("The {lib_name} {call} call has no `audience=`: tokens that carry no `aud` are accepted for any audience"),
             )
             .severity("low"),
         );

@@ -351,8 +351,22 @@ impl<'a> Code<'a> {
     /// gives each token the nearest open one.
     fn indent_scopes(&self) -> Vec<(u32, u32)> {
         let n = self.len();
+        // Ruby blocks that end a line (`it 'x' do`, `describe … do |y|`) are
+        // scopes too: RSpec examples hold no `def`.
         let is_def = |j: usize| {
-            self.is(j, "def") && (self.toks[j].nl_before || self.is(j.wrapping_sub(1), "async"))
+            (self.is(j, "def") && (self.toks[j].nl_before || self.is(j.wrapping_sub(1), "async")))
+                || (self.lang == Lang::Ruby
+                    && self.is(j, "do")
+                    && (j + 1 >= n || self.toks[j + 1].nl_before || self.is(j + 1, "|")))
+        };
+        // A scope closes at the first line indented no deeper than the line
+        // that opened it.
+        let line_indent = |j: usize| {
+            let mut first = j;
+            while first > 0 && !self.toks[first].nl_before {
+                first -= 1;
+            }
+            self.indent(first)
         };
         let mut ends = vec![n as u32; n];
         let mut open: Vec<(usize, usize)> = Vec::new();
@@ -370,7 +384,7 @@ impl<'a> Code<'a> {
                 }
             }
             if is_def(t) {
-                open.push((t, self.indent(t)));
+                open.push((t, line_indent(t)));
             }
         }
         let whole = (0, n as u32);
@@ -520,18 +534,33 @@ impl<'a> Code<'a> {
         None
     }
 
+    /// The header before `open` has parentheses (a function, method or
+    /// lambda), and is not a type declaration (Kotlin `class A(val x: X) {`).
     fn header_has_parens(&self, open: usize) -> bool {
         let mut j = open;
+        let mut parens = false;
         while j > 0 {
             j -= 1;
             if self.is(j, ";") || self.is(j, "{") || self.is(j, "}") {
-                return false;
+                break;
             }
             if self.is(j, ")") || self.is(j, "=>") {
-                return true;
+                parens = true;
+                if self.is(j, ")") {
+                    j = self.close(j).min(j);
+                }
+            }
+            let decl = match self.text(j) {
+                "class" | "interface" | "enum" => true,
+                "object" => self.lang == Lang::Kotlin,
+                "record" | "struct" => matches!(self.lang, Lang::Java | Lang::CSharp),
+                _ => false,
+            };
+            if decl && self.is_ident(j) {
+                return false;
             }
         }
-        false
+        parens
     }
 
     /// Identifier `name` occurs (as code) in `span`.
@@ -544,6 +573,12 @@ impl<'a> Code<'a> {
             m
         });
         within(idents.get(name), span)
+    }
+
+    /// One of `names` occurs as code anywhere in the file.
+    pub fn has_any_ident(&self, names: &[&str]) -> bool {
+        let all = 0..self.len();
+        names.iter().any(|n| self.has_ident(&all, n))
     }
 
     /// Some string in `span` equals `value`.

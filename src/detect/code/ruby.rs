@@ -1,23 +1,78 @@
 //! Ruby: ruby-jwt `JWT.decode(token, key, verify, options)`.
 
 use super::query::{Code, Span};
-use super::util::{call_span, has_none_alg, is_false, method_calls};
+use super::unverified::trusts_claims;
+use super::util::{has_none_alg, is_false};
 use super::Hit;
 
+/// Arguments of `JWT.decode` whose name is at `n`: in parentheses, or
+/// without (`JWT.decode token, key, false`) up to the end of the line.
+fn decode_args(c: &Code, n: usize) -> Option<(Vec<Span>, usize)> {
+    let first = n + 1;
+    if c.is(first, "(") && !c.toks[first].nl_before {
+        return Some((c.args(first), c.close(first) + 1));
+    }
+    if first >= c.len()
+        || c.toks[first].nl_before
+        || !(c.is_ident(first) || c.str_value(first).is_some() || c.is(first, "@"))
+    {
+        return None;
+    }
+    let mut args = Vec::new();
+    let mut start = first;
+    loop {
+        let end = c.expr_end(start);
+        if end <= start {
+            break;
+        }
+        args.push(start..end);
+        if c.is(end, ",") {
+            start = end + 1;
+            continue;
+        }
+        return Some((args, end));
+    }
+    Some((args, start))
+}
+
+/// `false` or `nil` as JWT.decode's third argument: no signature check.
+fn unverified(c: &Code, args: &[Span]) -> bool {
+    args.get(2)
+        .is_some_and(|a| is_false(c, a) || (a.len() == 1 && c.is(a.start, "nil")))
+}
+
 pub fn check(c: &Code, hits: &mut Vec<Hit>) {
-    for (n, open) in method_calls(c, "JWT", "decode") {
-        let start = n - 2;
-        let span = call_span(c, start, open);
-        let args = c.args(open);
-        if args
-            .get(2)
-            .is_some_and(|a| is_false(c, a) || (a.len() == 1 && c.is(a.start, "nil")))
-        {
-            hits.push(Hit::new(
-                "NHI302",
-                span,
-                "ruby-jwt JWT.decode with verify = false: the signature is not checked",
-            ));
+    let verifier = |c: &Code, n: usize, _open: usize| {
+        c.text(n).contains("verify")
+            || (c.is(n, "decode")
+                && c.is(n.wrapping_sub(2), "JWT")
+                && decode_args(c, n).is_some_and(|(a, _)| !unverified(c, &a)))
+    };
+    for i in c.find_all(&["JWT", ".", "decode"]) {
+        let n = i + 2;
+        // `x.JWT.decode`, `JSON::JWT.decode` (the json-jwt gem): not ruby-jwt.
+        if i > 0 && (c.is(i - 1, ".") || (c.is(i - 1, "::") && c.is_ident(i.wrapping_sub(2)))) {
+            continue;
+        }
+        let Some((args, end)) = decode_args(c, n) else {
+            continue;
+        };
+        let start = i;
+        let span = start..end;
+        if unverified(c, &args) {
+            // `::JWT.decode` (top-level constant): the expression starts at `::`.
+            let expr = if i > 0 && c.is(i - 1, "::") {
+                i - 1..end
+            } else {
+                span.clone()
+            };
+            if trusts_claims(c, &expr, args.first(), &[], true, &verifier) {
+                hits.push(Hit::new(
+                    "NHI302",
+                    span,
+                    "JWT.decode with verify = false reads the claims without checking the signature, and this method never verifies the token",
+                ));
+            }
             continue;
         }
         // Options: a hash literal, a variable, or trailing `key: value` arguments.
@@ -51,7 +106,7 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
                 hits.push(Hit::new(
                     "NHI303",
                     span.clone(),
-                    "ruby-jwt JWT.decode accepts algorithm \"none\"",
+                    "JWT.decode accepts algorithm \"none\"",
                 ));
             }
         }
@@ -60,7 +115,7 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
             hits.push(Hit::new(
                 "NHI301",
                 span,
-                "ruby-jwt JWT.decode with verify_aud: false",
+                "JWT.decode with verify_aud: false: any audience is accepted",
             ));
             continue;
         }
@@ -69,7 +124,7 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
             hits.push(Hit::new(
                 "NHI304",
                 span,
-                "ruby-jwt JWT.decode without `aud:` and `verify_aud: true`: any audience is accepted",
+                "JWT.decode without `aud:` and `verify_aud: true`: any audience is accepted",
             ));
         }
     }
