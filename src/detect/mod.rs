@@ -2,6 +2,7 @@
 //! runs one keyword prefilter (Aho-Corasick) over each item, then only the
 //! regex rules and structured detectors whose keywords occurred.
 
+pub mod candidate;
 pub mod checksum;
 pub mod ci;
 pub mod code;

@@ -8,10 +8,16 @@ use anyhow::{Context as _, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::bytes::Regex;
 
+use super::candidate::Candidates;
 use super::{checksum, filters, Context, Sink};
 use crate::finding::{redact, Confidence, Location};
 use crate::item::Item;
-use crate::rules::{Checksum, Rule};
+use crate::rules::{Checksum, Rule, ValueKind};
+
+/// How far (bytes) from the secret a paired identifier may be. Lines alone
+/// are no measure: a minified bundle is one 30 KB line, and an id anywhere on
+/// it is no evidence about the secret.
+const PAIR_BYTES: usize = 512;
 
 pub struct RegexRule {
     id: String,
@@ -19,6 +25,7 @@ pub struct RegexRule {
     regex: Regex,
     min_entropy: Option<f64>,
     placeholder_filter: bool,
+    value: ValueKind,
     checksum: Option<Checksum>,
     pair: Option<(String, Regex, u32)>,
     pair_required: bool,
@@ -53,6 +60,7 @@ impl RegexRule {
             regex,
             min_entropy: rule.min_entropy,
             placeholder_filter: rule.placeholder_filter,
+            value: rule.value,
             checksum: rule.checksum,
             pair,
             pair_required: rule.pair.as_ref().is_some_and(|p| p.required),
@@ -68,7 +76,11 @@ impl RegexRule {
         self.paths.as_ref().is_none_or(|g| g.is_match(item.path()))
     }
 
-    fn candidates(&self, item: &Item) -> Vec<(Range<usize>, Range<usize>)> {
+    fn candidates(
+        &self,
+        item: &Item,
+        filter: &Candidates,
+    ) -> Vec<(Range<usize>, Range<usize>)> {
         let mut v = Vec::new();
         for caps in self.regex.captures_iter(&item.data) {
             let whole = caps.get(0).expect("group 0");
@@ -83,15 +95,21 @@ impl RegexRule {
             {
                 continue;
             }
+            if self.value == ValueKind::Literal && !filter.accepts(whole.start(), secret.range()) {
+                continue;
+            }
             v.push((whole.range(), secret.range()));
         }
         v
     }
 
-    /// The identifier the pair pattern finds nearest to `line` within the
-    /// window (the line itself, then one above, one below, two above …), so
-    /// two credential blocks close together each pair with their own id.
-    fn find_pair(&self, item: &Item, line: u32) -> Option<(String, Location)> {
+    /// The identifier the pair pattern finds nearest to the secret's line
+    /// within the window (the line itself, then one above, one below, two
+    /// above …) and within [`PAIR_BYTES`] of it, so two credential blocks close
+    /// together each pair with their own id.
+    fn find_pair(&self, item: &Item, secret: &Range<usize>) -> Option<(String, Location)> {
+        let line = item.position(secret.start).line;
+        let near = secret.start.saturating_sub(PAIR_BYTES)..secret.end + PAIR_BYTES;
         let (name, re, window) = self.pair.as_ref()?;
         let idx = item.line_index();
         let count = idx.line_count() as u32;
@@ -101,11 +119,17 @@ impl RegexRule {
             above.into_iter().chain(below)
         });
         for l in nearest_first {
-            let bytes = idx.line(&item.data, l);
+            let whole = idx.line(&item.data, l);
+            let base = whole.as_ptr() as usize - item.data.as_ptr() as usize;
+            let from = near.start.clamp(base, base + whole.len());
+            let to = near.end.clamp(base, base + whole.len());
+            if from >= to {
+                continue;
+            }
+            let bytes = &item.data[from..to];
             if let Some(caps) = re.captures(bytes) {
                 let m = id_group(re, &caps)?;
-                let base = bytes.as_ptr() as usize - item.data.as_ptr() as usize;
-                let region = item.region(base + m.start(), base + m.end());
+                let region = item.region(from + m.start(), from + m.end());
                 return Some((
                     name.clone(),
                     Location {
@@ -142,16 +166,16 @@ pub fn run<'a>(
     ctx: &Context,
     out: &mut Sink,
 ) {
+    let filter = Candidates::new(item);
     for rule in rules {
-        for (whole, secret) in rule.candidates(item) {
+        for (whole, secret) in rule.candidates(item, &filter) {
             let bytes = &item.data[secret.clone()];
             let Some(draft) =
                 ctx.finding(&rule.id, item, whole.clone(), bytes, Some(secret.clone()))
             else {
                 continue;
             };
-            let line = item.position(secret.start).line;
-            let pair = rule.find_pair(item, line);
+            let pair = rule.find_pair(item, &secret);
             if pair.is_none() && rule.pair_required {
                 continue;
             }
