@@ -150,7 +150,10 @@ pub fn reference_shaped(v: &[u8]) -> bool {
     if s.starts_with('{') || s.starts_with("#{") || s.starts_with("%(") {
         return true;
     }
-    if ["%s", "%v", "%d", "{}", "{0}"].iter().any(|p| s.contains(p)) {
+    if ["%s", "%v", "%d", "{}", "{0}"]
+        .iter()
+        .any(|p| s.contains(p))
+    {
         return true;
     }
     let Some(first) = s.chars().next() else {
@@ -312,7 +315,10 @@ mod tests {
         let key = src.to_ascii_lowercase().find("ecret").expect("a key") - 5;
         let op = src[key..].find([':', '=']).unwrap() + key;
         let mut start = op + 1;
-        while matches!(src.as_bytes()[start], b' ' | b'=' | b'"' | b'\'' | b'`' | b'>' | b'@') {
+        while matches!(
+            src.as_bytes()[start],
+            b' ' | b'=' | b'"' | b'\'' | b'`' | b'>' | b'@'
+        ) {
             start += 1;
         }
         let end = src[start..]
@@ -353,15 +359,15 @@ mod tests {
             ("a.py", "client_secret=self.client_secret,"),
             ("a.py", "client_secret = os.getenv(\"CLIENT_SECRET_X\")"),
             ("a.go", "ClientSecret: c.ClientSecret,"),
-            (
-                "a.go",
-                "clientSecret := r.PostFormValue(\"client_secret\")",
-            ),
+            ("a.go", "clientSecret := r.PostFormValue(\"client_secret\")"),
             (
                 "a.cs",
                 "ClientSecret = builder.Configuration[\"Auth:ClientSecret\"];",
             ),
-            ("a.java", "String clientSecret = System.getenv(\"X_SECRET\");"),
+            (
+                "a.java",
+                "String clientSecret = System.getenv(\"X_SECRET\");",
+            ),
             ("a.js", "client_secret: noVSCHAR,"),
             // A format string that only mentions the parameter.
             (
@@ -372,7 +378,10 @@ mod tests {
             ("a.ts", " * clientSecret: GITHUB_CLIENT_SECRET"),
             ("a.go", "//   clientSecret: c.ClientSecret"),
             // Constants holding the parameter name.
-            ("a.java", "public static final String CLIENT_SECRET = \"client_secret\";"),
+            (
+                "a.java",
+                "public static final String CLIENT_SECRET = \"client_secret\";",
+            ),
             ("a.go", "FieldClientSecret = \"client_secret\""),
         ];
         for (path, src) in &no {
@@ -390,7 +399,10 @@ mod tests {
             ("a.properties", format!("x.client-secret={secret}")),
             ("main.tf", format!("client_secret = \"{secret}\"")),
             ("README.md", format!("--client-secret={secret}")),
-            ("a.json", format!("\"{{\\\"client_secret\\\": \\\"{secret}\\\"}}\"")),
+            (
+                "a.json",
+                format!("\"{{\\\"client_secret\\\": \\\"{secret}\\\"}}\""),
+            ),
         ] {
             assert!(accepts(path, &src), "{path}: {src}");
         }
@@ -465,7 +477,11 @@ mod tests {
         ] {
             assert!(reference_shaped(v.as_bytes()), "{v}");
         }
-        for v in ["Rk4sW9pLz2Qx7Nv3Hb6T", "abc.DEF123.xyz9", "A1B2C3D4E5F6G7H8"] {
+        for v in [
+            "Rk4sW9pLz2Qx7Nv3Hb6T",
+            "abc.DEF123.xyz9",
+            "A1B2C3D4E5F6G7H8",
+        ] {
             assert!(!reference_shaped(v.as_bytes()), "{v}");
         }
     }

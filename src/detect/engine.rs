@@ -223,6 +223,7 @@ impl Engine {
             }
         }
         super::overlap::settle(&mut out.findings, first_new, &self.catalogue);
+        super::file_context::apply(&mut out.findings[first_new..], item, &self.catalogue);
     }
 }
 

@@ -119,7 +119,10 @@ pub fn is_encoded_placeholder(v: &[u8]) -> bool {
     if v.len() < 12 || v.len() > 512 {
         return false;
     }
-    let trimmed = v.strip_suffix(b"==").or_else(|| v.strip_suffix(b"=")).unwrap_or(v);
+    let trimmed = v
+        .strip_suffix(b"==")
+        .or_else(|| v.strip_suffix(b"="))
+        .unwrap_or(v);
     let Some(text) = STANDARD_NO_PAD
         .decode(trimmed)
         .or_else(|_| URL_SAFE_NO_PAD.decode(trimmed))

@@ -7,6 +7,7 @@ pub mod checksum;
 pub mod ci;
 pub mod code;
 pub mod engine;
+pub mod file_context;
 pub mod filters;
 pub mod issuer_refs;
 pub mod jwks;
@@ -21,7 +22,7 @@ pub mod spanned_json;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use crate::finding::{self, Confidence, Finding, Location, Origin, Related, Severity};
+use crate::finding::{self, Confidence, FileContext, Finding, Location, Origin, Related, Severity};
 use crate::item::{Item, Provenance, Region};
 use crate::rules::Catalogue;
 
@@ -268,6 +269,7 @@ impl Context<'_> {
                 rule_name: rule.name.clone(),
                 severity: rule.severity,
                 confidence: rule.confidence,
+                context: FileContext::default(),
                 message: rule.short_description.clone(),
                 location: Location {
                     path: item.path().to_string(),

@@ -76,11 +76,7 @@ impl RegexRule {
         self.paths.as_ref().is_none_or(|g| g.is_match(item.path()))
     }
 
-    fn candidates(
-        &self,
-        item: &Item,
-        filter: &Candidates,
-    ) -> Vec<(Range<usize>, Range<usize>)> {
+    fn candidates(&self, item: &Item, filter: &Candidates) -> Vec<(Range<usize>, Range<usize>)> {
         let mut v = Vec::new();
         for caps in self.regex.captures_iter(&item.data) {
             let whole = caps.get(0).expect("group 0");
