@@ -93,6 +93,14 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 rel.message
             )?;
         }
+        if let Some(also) = f
+            .properties
+            .get(crate::detect::overlap::ALSO_MATCHED)
+            .and_then(|v| v.as_array())
+        {
+            let ids: Vec<&str> = also.iter().filter_map(|v| v.as_str()).collect();
+            writeln!(out, "  also matched: {}", ids.join(", "))?;
+        }
         if let Some(rule) = report.catalogue.get(&f.rule_id) {
             writeln!(out, "  fix: {}", rule.fix)?;
         }
