@@ -67,22 +67,22 @@ impl<'a> Candidates<'a> {
     pub fn accepts(&self, key_start: usize, value: Range<usize>) -> bool {
         let data = &self.item.data;
         let v = &data[value.clone()];
-        if !credential_shaped(v) {
+        // A string can hold a reference too: `"APP_CLIENT_SECRET"` handed to a
+        // lookup later, `"{client_secret}"` templates, module paths.
+        if !credential_shaped(v) || reference_shaped(v) {
             return false;
         }
         let Some(lang) = self.lang else {
-            return quoted_whole(data, &value) && !reference_shaped(v);
+            return quoted_whole(data, &value);
         };
         match self.placement(lang, value.start) {
             Some(Placement::Literal(tok)) => {
                 // The key in the same literal: `key=value` text inside a string.
-                let embedded = tok.start <= key_start && !reference_shaped(v);
-                tok.kind == Kind::Num || embedded || whole_literal(data, tok, &value)
+                tok.kind == Kind::Num || tok.start <= key_start || whole_literal(data, tok, &value)
             }
-            Some(Placement::Comment) => quoted_whole(data, &value) && !reference_shaped(v),
             Some(Placement::Code) => false,
-            // Not valid UTF-8: judge it as text.
-            None => quoted_whole(data, &value) && !reference_shaped(v),
+            // A comment, or not valid UTF-8 (judged as text).
+            Some(Placement::Comment) | None => quoted_whole(data, &value),
         }
     }
 
@@ -178,8 +178,21 @@ pub fn reference_shaped(v: &[u8]) -> bool {
     {
         return true;
     }
-    // A member access chain: `c.ClientSecret`, `self.client_secret`, `var.x`.
+    // A member access chain: `c.ClientSecret`, `self.client_secret`, `var.x`;
+    // a module path: `okta.models.o_auth2_client_secret`.
     let segments: Vec<&str> = s.split('.').collect();
+    let lower_snake = |seg: &&str| {
+        seg.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    };
+    if segments.len() >= 3
+        && segments.iter().all(lower_snake)
+        && segments
+            .iter()
+            .all(|seg| seg.chars().next().is_some_and(ident_start))
+    {
+        return true;
+    }
     if segments.len() >= 2
         && segments
             .iter()
@@ -205,10 +218,29 @@ pub fn credential_shaped(v: &[u8]) -> bool {
         && !filters::is_encoded_placeholder(v)
 }
 
-/// One word that only restates the key or says "no value", or letters (and a
-/// short number) that spell out "secret": `websecret123`,
-/// `itsasecrettoeveryone`.
+/// One word that only restates the key or says "no value", letters (and a
+/// short number) that spell out "secret" (`websecret123`,
+/// `itsasecrettoeveryone`), or the key's words with a short tag
+/// (`client-secret-bb`, `test_secret_x1`).
 fn named_after_key(v: &[u8]) -> bool {
+    const KEY_WORDS: &[&str] = &[
+        "client", "secret", "app", "oauth", "oauth2", "test", "my", "the", "api", "key", "value",
+    ];
+    let mut has_secret = false;
+    let mut rest = 0;
+    for part in v.split(|b| !b.is_ascii_alphanumeric()) {
+        for piece in pieces(part) {
+            let lower = piece.to_ascii_lowercase();
+            let word = std::str::from_utf8(&lower).unwrap_or("");
+            has_secret |= word == "secret" || word == "secrets";
+            if !(KEY_WORDS.contains(&word) || word == "secrets") {
+                rest += piece.len();
+            }
+        }
+    }
+    if has_secret && rest <= 4 {
+        return true;
+    }
     let digits = v.iter().rev().take_while(|b| b.is_ascii_digit()).count();
     let head = &v[..v.len() - digits];
     if digits <= 4
@@ -241,7 +273,7 @@ fn named_after_key(v: &[u8]) -> bool {
 /// Two-letter words that may appear in a name-like value.
 const SHORT_WORDS: &[&str] = &[
     "my", "id", "no", "is", "be", "to", "of", "on", "in", "an", "it", "at", "by", "or", "do", "go",
-    "up", "ok", "me", "we",
+    "up", "ok", "me", "we", "am", "a", "i",
 ];
 
 /// A value made of words, not of random characters: `client-secret`,
@@ -443,6 +475,8 @@ mod tests {
             "apiV3Key",
             "supersecretvalue",
             "websecret123",
+            "client-secret-bb",
+            "i-am-not-correct",
             "privatekey",
             "some-supersafe-secret",
             // base64 of "oauth2-proxy-client-secret\n"
@@ -474,6 +508,7 @@ mod tests {
             "read_file(",
             "{client_secret}",
             "%s&mode",
+            "okta.models.o_auth2_client_secret",
         ] {
             assert!(reference_shaped(v.as_bytes()), "{v}");
         }

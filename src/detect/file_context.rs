@@ -75,6 +75,9 @@ const TEST_DIRS: &[&str] = &[
     "specs",
     "testdata",
     "test-data",
+    "testresources",
+    "test-resources",
+    "javatests",
     "test_data",
     "testing",
     "fixtures",
@@ -83,7 +86,10 @@ const TEST_DIRS: &[&str] = &[
     "__mocks__",
     "mocks",
     "__snapshots__",
+    ".snapshots",
+    "snapshots",
     "e2e",
+    "cypress",
 ];
 
 /// Folder name endings of test projects (`Foo.UnitTests`, `api-tests`).
@@ -131,6 +137,10 @@ const DOC_DIRS: &[&str] = &[
 /// Words in a folder name that make it documentation (`examples`,
 /// `keycloak-quickstarts`, `oauth-samples`).
 const DOC_DIR_WORDS: &[&str] = &["example", "sample", "quickstart"];
+
+/// Words in a folder or file name of an API description (OpenAPI, Swagger):
+/// its `example:` values show what a response looks like.
+const API_DESCRIPTION_WORDS: &[&str] = &["openapi", "swagger", "oas-spec"];
 
 const DOC_EXTENSIONS: &[&str] = &["md", "mdx", "markdown", "rst", "adoc", "asciidoc", "ipynb"];
 
@@ -183,6 +193,11 @@ pub fn classify(path: &str, data: &[u8]) -> FileContext {
         .iter()
         .any(|d| DOC_DIRS.contains(d) || DOC_DIR_WORDS.iter().any(|w| d.contains(w)))
         || DOC_EXTENSIONS.contains(&ext)
+        || (matches!(ext, "yaml" | "yml" | "json")
+            && dirs
+                .iter()
+                .chain(std::iter::once(&name))
+                .any(|p| API_DESCRIPTION_WORDS.iter().any(|w| p.contains(w))))
         || DOC_NAMES
             .iter()
             .any(|n| name == *n || name.starts_with(&format!("{n}.")))
@@ -272,6 +287,7 @@ mod tests {
             ("storage/testdata/clients.json", Test),
             ("spec/models/user_spec.rb", Test),
             ("fixtures/secrets/a.env", Test),
+            ("oauth2_http/testresources/client_secret.json", Test),
             ("__snapshots__/x.snap", Test),
             ("README.md", Docs),
             ("docs/pages/providers/github.mdx", Docs),
@@ -279,6 +295,10 @@ mod tests {
             ("keycloak-quickstarts/app/start.js", Docs),
             ("samples/demo/application.yml", Docs),
             ("notebooks/auth.ipynb", Docs),
+            ("openapi3/management.yaml", Docs),
+            ("api/swagger.json", Docs),
+            ("client/.snapshots/TestHandler-create.json", Test),
+            ("cypress/integration/oauth2/authorize.js", Test),
             ("vendor/github.com/x/y/z.go", Vendored),
             ("web/node_modules/oidc-client/index.js", Vendored),
             ("src/wwwroot/lib/oidc-client.js", Vendored),

@@ -14,10 +14,12 @@ use crate::finding::{redact, Confidence, Location};
 use crate::item::Item;
 use crate::rules::{Checksum, Rule, ValueKind};
 
-/// How far (bytes) from the secret a paired identifier may be. Lines alone
-/// are no measure: a minified bundle is one 30 KB line, and an id anywhere on
-/// it is no evidence about the secret.
-const PAIR_BYTES: usize = 512;
+/// How far (bytes) from the secret a paired identifier may be, on top of the
+/// rule's line window. Lines alone are no measure: a minified bundle is one
+/// 30 KB line, and an id anywhere on it is no evidence about the secret. A
+/// KiB keeps the pairs of one JSON object written on one line (an Okta app
+/// object in a recorded API response has its domain ~1 KB from its secret).
+const PAIR_BYTES: usize = 1024;
 
 pub struct RegexRule {
     id: String,
@@ -205,5 +207,41 @@ pub fn run<'a>(
             }
             draft.confidence(confidence).emit(out);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::detect::{Engine, Options, Sink};
+    use crate::item::{Item, Provenance};
+    use crate::rules::Catalogue;
+
+    fn scan(path: &str, text: &str) -> Sink {
+        let engine =
+            Engine::new(Catalogue::embedded().unwrap(), Options::default(), vec![]).unwrap();
+        let item = Item::new(
+            Provenance::File { path: path.into() },
+            text.as_bytes().to_vec(),
+        );
+        let mut sink = Sink::default();
+        engine.scan(&item, &mut sink);
+        sink
+    }
+
+    #[test]
+    fn a_paired_id_must_be_near_in_bytes_not_just_on_the_same_line() {
+        let secret = "client_secret:\"Hx8kQ2mZ7vRp4WtY9nBc\"";
+        let id = "client_id:\"billing-service\"";
+        let near = format!("var a={{{id},{secret}}};");
+        let far = format!("var a={{{id}}};{};var b={{{secret}}};", "x=1;".repeat(1000));
+        let near = scan("app.min.js", &near);
+        assert_eq!(near.findings.len(), 1);
+        assert_eq!(near.findings[0].related.len(), 1, "paired");
+        let far = scan("app.min.js", &far);
+        assert_eq!(far.findings.len(), 1);
+        assert!(
+            far.findings[0].related.is_empty(),
+            "4 KB away on one line: not paired"
+        );
     }
 }
