@@ -228,6 +228,27 @@ pub fn credential_shaped(v: &[u8]) -> bool {
         && !filters::is_published_example(v)
         && !named_after_key(v)
         && !filters::is_encoded_placeholder(v)
+        && !leet_placeholder(v)
+}
+
+/// `P4$$w0rd`, `s3cr3t`, `ch4ng3m3`: a placeholder word spelt with digits
+/// and symbols for letters.
+fn leet_placeholder(v: &[u8]) -> bool {
+    let plain: Vec<u8> = v
+        .iter()
+        .map(|&b| match b {
+            b'4' | b'@' => b'a',
+            b'3' => b'e',
+            b'1' | b'!' => b'i',
+            b'0' => b'o',
+            b'5' | b'$' => b's',
+            b'7' => b't',
+            _ => b.to_ascii_lowercase(),
+        })
+        .collect();
+    ["password", "passwort", "secret", "changeme"]
+        .iter()
+        .any(|w| memchr::memmem::find(&plain, w.as_bytes()).is_some())
 }
 
 /// One word that only restates the key or says "no value", letters (and a
@@ -489,6 +510,8 @@ mod tests {
             "websecret123",
             "client-secret-bb",
             "i-am-not-correct",
+            "appP4$$w0rd",
+            "s3cr3t-v4lu3-42",
             "privatekey",
             "some-supersafe-secret",
             // base64 of "oauth2-proxy-client-secret\n"
@@ -503,7 +526,6 @@ mod tests {
             "KqLmNxRtWvBcDfGh",
             "gv3498mfc9t23y23974dm2394dm9",
             "a1b2c3d4e5f6a7b8",
-            "appP4$$w0rd",
         ] {
             assert!(credential_shaped(v.as_bytes()), "{v}");
         }

@@ -282,4 +282,69 @@ mod tests {
         all.sort();
         assert_eq!(all, [0, 1]);
     }
+
+    fn finding(rule: &str, fingerprint: &str, a: (u32, u32), b: (u32, u32)) -> Finding {
+        Finding {
+            rule_id: rule.into(),
+            rule_name: String::new(),
+            severity: crate::finding::Severity::High,
+            confidence: crate::finding::Confidence::Medium,
+            context: crate::finding::FileContext::Production,
+            message: String::new(),
+            location: loc("a", a, b),
+            related: Vec::new(),
+            snippet: None,
+            fingerprint: fingerprint.into(),
+            origin: crate::finding::Origin::WorkingTree,
+            properties: Default::default(),
+            line_hash: None,
+        }
+    }
+
+    fn settled(mut v: Vec<Finding>) -> Vec<(String, Option<serde_json::Value>)> {
+        settle(&mut v, 0, &Catalogue::embedded().unwrap());
+        v.into_iter()
+            .map(|f| (f.rule_id, f.properties.get(ALSO_MATCHED).cloned()))
+            .collect()
+    }
+
+    #[test]
+    fn one_finding_per_secret_names_the_rules_that_yielded() {
+        // A vendor token inside a CI literal and a generic client secret.
+        let out = settled(vec![
+            finding("NHI410", "x", (3, 10), (3, 50)),
+            finding("NHI104", "y", (3, 10), (3, 50)),
+            finding("NHI199", "z", (3, 1), (3, 50)),
+        ]);
+        assert_eq!(
+            out,
+            [(
+                "NHI104".to_string(),
+                Some(serde_json::json!(["NHI199", "NHI410"]))
+            )]
+        );
+        // Two generic rules alone: the lower id stays.
+        let out = settled(vec![
+            finding("NHI410", "x", (6, 22), (6, 46)),
+            finding("NHI199", "z", (6, 7), (6, 46)),
+        ]);
+        assert_eq!(
+            out,
+            [("NHI199".to_string(), Some(serde_json::json!(["NHI410"])))]
+        );
+        // The same secret twice on a line is one finding; on another line it stays.
+        let out = settled(vec![
+            finding("NHI104", "t", (2, 16), (2, 56)),
+            finding("NHI104", "t", (2, 60), (2, 100)),
+            finding("NHI104", "t", (4, 1), (4, 41)),
+        ]);
+        assert_eq!(out.len(), 2);
+        assert!(out.iter().all(|(_, also)| also.is_none()));
+        // Apart, nothing yields.
+        let out = settled(vec![
+            finding("NHI199", "z", (1, 1), (1, 30)),
+            finding("NHI410", "x", (2, 1), (2, 30)),
+        ]);
+        assert_eq!(out.len(), 2);
+    }
 }
