@@ -128,28 +128,14 @@ fn min_confidence_filters_before_the_gate() {
 #[test]
 fn text_shows_context_per_finding_and_counts_by_rule_and_context() {
     let r = run_in(&fixture("context"), &["scan", ".", "-q"]);
-    assert!(
-        r.stdout
-            .contains("tests/test_login.py:2:41  NHI199 generic-oauth-client-secret  [medium, confidence low, test]"),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout.contains("  also matched: NHI410\n"),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout.contains("by rule: 6 NHI199, 1 NHI104\n"),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout
-            .contains("by context: 2 production, 1 ci, 1 test, 1 docs, 1 vendored, 1 generated\n"),
-        "{}",
-        r.stdout
-    );
+    for line in [
+        "tests/test_login.py:2:41  NHI199 generic-oauth-client-secret  [medium, confidence low, test]\n",
+        "  also matched: NHI410\n",
+        "by rule: 6 NHI199, 1 NHI104\n",
+        "by context: 2 production, 1 ci, 1 test, 1 docs, 1 vendored, 1 generated\n",
+    ] {
+        assert!(r.stdout.contains(line), "{line}\n{}", r.stdout);
+    }
 }
 
 #[test]
