@@ -80,7 +80,12 @@ impl<'a> Candidates<'a> {
                 // The key in the same literal: `key=value` text inside a string.
                 tok.kind == Kind::Num || tok.start <= key_start || whole_literal(data, tok, &value)
             }
-            Some(Placement::Code) => false,
+            // Unquoted code is a reference. A quoted value the lexer did not
+            // place in a string means it lost its footing earlier (a stray
+            // quote in JSX text): the quotes around the value decide.
+            Some(Placement::Code) => {
+                value.start > 0 && is_quote(data[value.start - 1]) && quoted_whole(data, &value)
+            }
             // A comment, or not valid UTF-8 (judged as text).
             Some(Placement::Comment) | None => quoted_whole(data, &value),
         }
@@ -416,6 +421,10 @@ mod tests {
             ("a.go", format!("// client_secret: {secret}")),
             ("a.py", format!("# CLIENT_SECRET=\"{secret}\"")),
         ];
+        // A stray quote in JSX text throws the lexer's strings off; a quoted
+        // value is still a literal.
+        let jsx = format!("<p>A 6\" screen</p>;\nconst cfg = {{ clientSecret: \"{secret}\" }};");
+        assert!(accepts("a.tsx", &jsx), "{jsx}");
         for (path, src) in &yes {
             assert!(accepts(path, src), "{path}: {src}");
         }
