@@ -104,6 +104,10 @@ pub struct OutputArgs {
     /// [default: low, or fail-on in .nhiscan.toml].
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<String>,
+    /// Report only findings at or above this confidence: low (default), medium, high
+    /// [default: low, or min-confidence in .nhiscan.toml]. Applied before --fail-on.
+    #[arg(long, value_name = "LEVEL", value_parser = ["low", "medium", "high"])]
+    pub min_confidence: Option<String>,
     /// Suppress findings recorded in this baseline file.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 use serde::Deserialize;
 
-use crate::finding::Severity;
+use crate::finding::{Confidence, Severity};
 
 pub const FILE_NAME: &str = ".nhiscan.toml";
 
@@ -25,6 +25,8 @@ pub struct Config {
     pub severity: BTreeMap<String, Severity>,
     /// Default for `--fail-on`.
     pub fail_on: Option<String>,
+    /// Default for `--min-confidence`: low, medium or high.
+    pub min_confidence: Option<Confidence>,
     /// Default for `--max-file-size` (bytes or with a unit: 10MiB).
     pub max_file_size: Option<String>,
     /// Default for `--max-assertion-lifetime`, seconds.
@@ -99,5 +101,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.severity["NHI199"], Severity::Low);
+        let c: Config = toml::from_str("min-confidence = 'medium'").unwrap();
+        assert_eq!(c.min_confidence, Some(Confidence::Medium));
+        let err = toml::from_str::<Config>("min-confidence = 'certain'").unwrap_err();
+        assert!(err.to_string().contains("certain"), "{err}");
     }
 }

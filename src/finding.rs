@@ -67,9 +67,12 @@ impl fmt::Display for Severity {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
+    #[default]
     Low,
     Medium,
     High,
@@ -92,12 +95,19 @@ impl Confidence {
         }
     }
 
-    /// One step down (a credential its issuer rejected still leaked, but matters less).
+    /// One step down (a secret in tests, docs or vendored code; a credential
+    /// its issuer rejected still leaked, but matters less).
     pub fn lowered(self) -> Confidence {
         match self {
             Confidence::High => Confidence::Medium,
             _ => Confidence::Low,
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Confidence> {
+        [Confidence::Low, Confidence::Medium, Confidence::High]
+            .into_iter()
+            .find(|c| c.as_str() == s)
     }
 
     /// SARIF `precision` vocabulary.
@@ -111,6 +121,55 @@ impl Confidence {
 }
 
 impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What kind of file a finding sits in, from its path and content (see
+/// `detect::file_context`). A reviewer triages by it; secret rules lower
+/// their confidence outside production code and CI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileContext {
+    /// Code and configuration that ships or runs (the default).
+    #[default]
+    Production,
+    /// Tests, fixtures, test data, snapshots.
+    Test,
+    /// Documentation, examples, samples, notebooks.
+    Docs,
+    /// Third-party code copied in (vendor/, node_modules/, *.min.js).
+    Vendored,
+    /// Generated files ("Code generated … DO NOT EDIT", lockfiles, *.pb.go).
+    Generated,
+    /// CI configuration (workflows, pipelines).
+    Ci,
+}
+
+impl FileContext {
+    pub const ALL: [FileContext; 6] = [
+        FileContext::Production,
+        FileContext::Ci,
+        FileContext::Test,
+        FileContext::Docs,
+        FileContext::Vendored,
+        FileContext::Generated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileContext::Production => "production",
+            FileContext::Test => "test",
+            FileContext::Docs => "docs",
+            FileContext::Vendored => "vendored",
+            FileContext::Generated => "generated",
+            FileContext::Ci => "ci",
+        }
+    }
+}
+
+impl fmt::Display for FileContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -248,6 +307,8 @@ pub struct Finding {
     pub rule_name: String,
     pub severity: Severity,
     pub confidence: Confidence,
+    /// The kind of file the finding sits in.
+    pub context: FileContext,
     pub message: String,
     pub location: Location,
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -513,7 +513,12 @@ fn issuer_urls_from_scanned_files_are_public_and_printed_without_credentials() {
     assert_eq!(srv.hits(), 0, "nothing was requested: {}", r.stderr);
     leaks(&r);
     // 127.0.0.1 and localhost are both refused by name, before any lookup.
-    assert_eq!(r.stderr.matches("not a public address").count(), 2, "{}", r.stderr);
+    assert_eq!(
+        r.stderr.matches("not a public address").count(),
+        2,
+        "{}",
+        r.stderr
+    );
     let r = scan_issuers(
         dir.path(),
         &["--allow-private-issuers", "--format", "sarif"],

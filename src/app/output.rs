@@ -13,7 +13,7 @@ use super::Counters;
 use crate::cli::{ColorChoice, OutputArgs, ScanArgs};
 use crate::config::{self, Config};
 use crate::detect::{self, Engine, NoticeKind, Sink};
-use crate::finding::Severity;
+use crate::finding::{Confidence, Severity};
 use crate::gate::{self, Baseline};
 use crate::report::{self, Format, Report, Stats};
 use crate::rules::Catalogue;
@@ -71,6 +71,8 @@ pub struct Settings {
     pub output: OutputArgs,
     pub config: Config,
     pub fail_on: Option<Severity>,
+    /// Findings below this confidence are left out of the report and the gate.
+    pub min_confidence: Confidence,
     pub excludes: Vec<String>,
     pub max_file_size: u64,
     pub options: detect::Options,
@@ -107,6 +109,11 @@ impl Settings {
                 .or(config.fail_on.as_deref())
                 .unwrap_or("low"),
         )?;
+        let min_confidence = match out.min_confidence.as_deref() {
+            Some(s) => Confidence::parse(s)
+                .ok_or_else(|| anyhow::anyhow!("--min-confidence takes low, medium or high"))?,
+            None => config.min_confidence.unwrap_or(Confidence::Low),
+        };
         let max_file_size = match &config.max_file_size {
             Some(s) => file_size_limit(s)?,
             None => DEFAULT_MAX_FILE_SIZE,
@@ -129,6 +136,7 @@ impl Settings {
             excludes: config.exclude.clone(),
             config,
             fail_on,
+            min_confidence,
             max_file_size,
             options,
             catalogue,
@@ -210,6 +218,9 @@ pub fn finish(
     let findings = &mut sink.findings;
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
+    let before = findings.len();
+    findings.retain(|f| f.confidence >= settings.min_confidence);
+    let below_min_confidence = (before - findings.len()) as u64;
 
     let mut stats = Stats {
         items_scanned: counters.items.load(Ordering::Relaxed),
@@ -225,6 +236,8 @@ pub fn finish(
             .filter(|n| n.kind == NoticeKind::Error)
             .count() as u64,
         suppressed_inline: counters.suppressed_inline.load(Ordering::Relaxed),
+        below_min_confidence,
+        min_confidence: settings.min_confidence,
         ..Stats::default()
     };
     if let Some(path) = &settings.baseline {

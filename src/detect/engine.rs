@@ -252,6 +252,7 @@ impl Engine {
             );
         }
         super::overlap::settle(&mut out.findings, first_new, &self.catalogue);
+        super::file_context::apply(&mut out.findings[first_new..], item, &self.catalogue);
         // The one redaction point: every secret this item produced, masked
         // wherever else it shows up in what the item reports.
         let secrets = crate::redact::Secrets::new(crate::redact::take_recorded());

@@ -99,6 +99,44 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     false
 }
 
+/// Credentials printed as examples in the specifications and copied into
+/// documentation everywhere (RFC 6749's client `s6BhdRkqt3` with secret
+/// `gX1fBat3bV`, and the password of its resource-owner example).
+const PUBLISHED_EXAMPLES: &[&str] = &["gX1fBat3bV", "s6BhdRkqt3", "A3ddj3w"];
+
+/// True when the value is an example credential published in a specification.
+pub fn is_published_example(v: &[u8]) -> bool {
+    PUBLISHED_EXAMPLES.iter().any(|e| e.as_bytes() == v)
+}
+
+/// True when the value is base64 (standard or URL-safe, padded or not) of
+/// short printable text that is itself a placeholder or made of words:
+/// `b2F1dGgy…` for "oauth2-proxy-client-secret", a JWK `k` that decodes to
+/// "changemechangeme…". Random key material never decodes to such text.
+pub fn is_encoded_placeholder(v: &[u8]) -> bool {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    use base64::Engine as _;
+    if v.len() < 12 || v.len() > 512 {
+        return false;
+    }
+    let trimmed = v
+        .strip_suffix(b"==")
+        .or_else(|| v.strip_suffix(b"="))
+        .unwrap_or(v);
+    let Some(text) = STANDARD_NO_PAD
+        .decode(trimmed)
+        .or_else(|_| URL_SAFE_NO_PAD.decode(trimmed))
+        .ok()
+    else {
+        return false;
+    };
+    let text = text.trim_ascii();
+    if text.len() < 6 || !text.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+        return false;
+    }
+    is_placeholder(text) || super::candidate::is_word_like(text)
+}
+
 fn is_token_byte(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=' | '_' | '-' | '.' | '~')
 }

@@ -2,11 +2,13 @@
 //! runs one keyword prefilter (Aho-Corasick) over each item, then only the
 //! regex rules and structured detectors whose keywords occurred.
 
+pub mod candidate;
 pub mod checksum;
 pub mod ci;
 pub mod code;
 pub mod deadline;
 pub mod engine;
+pub mod file_context;
 pub mod filters;
 pub mod issuer_refs;
 pub mod jwks;
@@ -21,7 +23,7 @@ pub mod spanned_json;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use crate::finding::{self, Confidence, Finding, Location, Origin, Related, Severity};
+use crate::finding::{self, Confidence, FileContext, Finding, Location, Origin, Related, Severity};
 use crate::item::{Item, Provenance, Region};
 use crate::rules::Catalogue;
 
@@ -310,6 +312,7 @@ impl Context<'_> {
                 rule_name: rule.name.clone(),
                 severity: rule.severity,
                 confidence: rule.confidence,
+                context: FileContext::default(),
                 message: rule.short_description.clone(),
                 location: Location {
                     path: item.path().to_string(),

@@ -2,17 +2,24 @@
 //! placeholder filters → optional checksum → optional pairing with a nearby
 //! identifier (required for some rules).
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 use anyhow::{Context as _, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::bytes::Regex;
 
+use super::candidate::Candidates;
 use super::{checksum, filters, Context, Sink};
 use crate::finding::{redact, Confidence, Location};
 use crate::item::Item;
-use crate::rules::{Checksum, Rule};
+use crate::rules::{Checksum, Rule, ValueKind};
+
+/// How far (bytes) from the secret a paired identifier may be, on top of the
+/// rule's line window. Lines alone are no measure: a minified bundle is one
+/// 30 KB line, and an id anywhere on it is no evidence about the secret. A
+/// KiB keeps the pairs of one JSON object written on one line (an Okta app
+/// object in a recorded API response has its domain ~1 KB from its secret).
+const PAIR_BYTES: usize = 1024;
 
 pub struct RegexRule {
     id: String,
@@ -20,6 +27,7 @@ pub struct RegexRule {
     regex: Regex,
     min_entropy: Option<f64>,
     placeholder_filter: bool,
+    value: ValueKind,
     checksum: Option<Checksum>,
     pair: Option<(String, Regex, u32)>,
     pair_required: bool,
@@ -60,6 +68,7 @@ impl RegexRule {
             regex,
             min_entropy: rule.min_entropy,
             placeholder_filter: rule.placeholder_filter,
+            value: rule.value,
             checksum: rule.checksum,
             pair,
             pair_required: rule.pair.as_ref().is_some_and(|p| p.required),
@@ -79,7 +88,7 @@ impl RegexRule {
         self.paths.as_ref().is_none_or(|g| g.is_match(item.path()))
     }
 
-    fn candidates(&self, item: &Item) -> Vec<(Range<usize>, Range<usize>)> {
+    fn candidates(&self, item: &Item, filter: &Candidates) -> Vec<(Range<usize>, Range<usize>)> {
         let mut v = Vec::new();
         for caps in self.regex.captures_iter(&item.data) {
             let whole = caps.get(0).expect("group 0");
@@ -94,15 +103,22 @@ impl RegexRule {
             {
                 continue;
             }
+            if self.value == ValueKind::Literal && !filter.accepts(whole.start(), secret.range()) {
+                continue;
+            }
             v.push((whole.range(), secret.range()));
         }
         v
     }
 
-    /// The identifier the pair pattern finds nearest to `line` within the
-    /// window (the line itself, then one above, one below, two above …), so
-    /// two credential blocks close together each pair with their own id.
-    fn find_pair(&self, item: &Item, line: u32) -> Option<(String, Location, String)> {
+    /// The identifier the pair pattern finds nearest to the secret's line
+    /// within the window (the line itself, then one above, one below, two
+    /// above …) and within [`PAIR_BYTES`] of it, so two credential blocks close
+    /// together each pair with their own id. The byte bound also keeps the
+    /// search per secret constant on a megabyte-long line.
+    fn find_pair(&self, item: &Item, secret: &Range<usize>) -> Option<(String, Location, String)> {
+        let line = item.position(secret.start).line;
+        let near = secret.start.saturating_sub(PAIR_BYTES)..secret.end + PAIR_BYTES;
         let (name, re, window) = self.pair.as_ref()?;
         let idx = item.line_index();
         let count = idx.line_count() as u32;
@@ -112,11 +128,17 @@ impl RegexRule {
             above.into_iter().chain(below)
         });
         for l in nearest_first {
-            let bytes = idx.line(&item.data, l);
+            let whole = idx.line(&item.data, l);
+            let base = whole.as_ptr() as usize - item.data.as_ptr() as usize;
+            let from = near.start.clamp(base, base + whole.len());
+            let to = near.end.clamp(base, base + whole.len());
+            if from >= to {
+                continue;
+            }
+            let bytes = &item.data[from..to];
             if let Some(caps) = re.captures(bytes) {
                 let m = id_group(re, &caps)?;
-                let base = bytes.as_ptr() as usize - item.data.as_ptr() as usize;
-                let region = item.region(base + m.start(), base + m.end());
+                let region = item.region(from + m.start(), from + m.end());
                 return Some((
                     name.clone(),
                     Location {
@@ -161,11 +183,9 @@ pub fn run<'a>(
     ctx: &Context,
     out: &mut Sink,
 ) {
+    let filter = Candidates::new(item);
     for rule in rules {
-        // The pair found for a line, once per line: a line holding thousands
-        // of secrets would otherwise search its window once per secret.
-        let mut pairs: HashMap<u32, Option<(String, Location, String)>> = HashMap::new();
-        for (whole, secret) in rule.candidates(item) {
+        for (whole, secret) in rule.candidates(item, &filter) {
             if super::deadline::expired() {
                 return;
             }
@@ -175,11 +195,7 @@ pub fn run<'a>(
             else {
                 continue;
             };
-            let line = item.position(secret.start).line;
-            let pair = pairs
-                .entry(line)
-                .or_insert_with(|| rule.find_pair(item, line))
-                .clone();
+            let pair = rule.find_pair(item, &secret);
             if pair.is_none() && rule.pair_required {
                 continue;
             }
@@ -214,5 +230,41 @@ pub fn run<'a>(
             }
             draft.confidence(confidence).emit(out);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::detect::{Engine, Options, Sink};
+    use crate::item::{Item, Provenance};
+    use crate::rules::Catalogue;
+
+    fn scan(path: &str, text: &str) -> Sink {
+        let engine =
+            Engine::new(Catalogue::embedded().unwrap(), Options::default(), vec![]).unwrap();
+        let item = Item::new(
+            Provenance::File { path: path.into() },
+            text.as_bytes().to_vec(),
+        );
+        let mut sink = Sink::default();
+        engine.scan(&item, &mut sink);
+        sink
+    }
+
+    #[test]
+    fn a_paired_id_must_be_near_in_bytes_not_just_on_the_same_line() {
+        let secret = "client_secret:\"Hx8kQ2mZ7vRp4WtY9nBc\"";
+        let id = "client_id:\"billing-service\"";
+        let near = format!("var a={{{id},{secret}}};");
+        let far = format!("var a={{{id}}};{};var b={{{secret}}};", "x=1;".repeat(1000));
+        let near = scan("app.min.js", &near);
+        assert_eq!(near.findings.len(), 1);
+        assert_eq!(near.findings[0].related.len(), 1, "paired");
+        let far = scan("app.min.js", &far);
+        assert_eq!(far.findings.len(), 1);
+        assert!(
+            far.findings[0].related.is_empty(),
+            "4 KB away on one line: not paired"
+        );
     }
 }

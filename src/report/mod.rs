@@ -13,7 +13,7 @@ use clap::ValueEnum;
 use serde::Serialize;
 
 use crate::detect::{Notice, NoticeKind};
-use crate::finding::Finding;
+use crate::finding::{Confidence, Finding};
 use crate::rules::Catalogue;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -38,6 +38,9 @@ pub struct Stats {
     pub errors: u64,
     pub suppressed_inline: u64,
     pub suppressed_baseline: u64,
+    /// Findings left out because their confidence is under `min_confidence`.
+    pub below_min_confidence: u64,
+    pub min_confidence: Confidence,
     pub duration_ms: u64,
 }
 

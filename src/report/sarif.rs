@@ -161,6 +161,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     let mut props = Map::new();
     props.insert("severity".into(), json!(f.severity));
     props.insert("confidence".into(), json!(f.confidence));
+    props.insert("context".into(), json!(f.context));
     match &f.origin {
         Origin::Git {
             commit,

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use super::Report;
 use crate::detect::NoticeKind;
-use crate::finding::{Origin, Severity};
+use crate::finding::{FileContext, Origin, Severity};
 
 fn paint(color: bool, code: &str, s: &str) -> String {
     if color {
@@ -34,14 +34,15 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let r = &f.location.region;
         writeln!(
             out,
-            "{}:{}:{}  {} {}  [{}, confidence {}]",
+            "{}:{}:{}  {} {}  [{}, confidence {}, {}]",
             paint(c, "1", &f.location.path),
             r.start_line,
             r.start_column,
             paint(c, "1", &f.rule_id),
             f.rule_name,
             paint(c, severity_code(f.severity), f.severity.as_str()),
-            f.confidence
+            f.confidence,
+            f.context
         )?;
         writeln!(out, "  {}", f.message)?;
         if let Some(v) = &f.validity {
@@ -87,6 +88,14 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 rel.message
             )?;
         }
+        if let Some(also) = f
+            .properties
+            .get(crate::detect::overlap::ALSO_MATCHED)
+            .and_then(|v| v.as_array())
+        {
+            let ids: Vec<&str> = also.iter().filter_map(|v| v.as_str()).collect();
+            writeln!(out, "  also matched: {}", ids.join(", "))?;
+        }
         if let Some(rule) = report.catalogue.get(&f.rule_id) {
             writeln!(out, "  fix: {}", rule.fix)?;
         }
@@ -122,6 +131,24 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         s.bytes_scanned as f64 / (1024.0 * 1024.0),
         s.duration_ms as f64 / 1000.0
     )?;
+    if total > 0 {
+        writeln!(out, "by rule: {}", by_rule(report))?;
+        let by_context: Vec<String> = FileContext::ALL
+            .into_iter()
+            .filter_map(|c| {
+                let n = report.findings.iter().filter(|f| f.context == c).count();
+                (n > 0).then(|| format!("{n} {c}"))
+            })
+            .collect();
+        writeln!(out, "by context: {}", by_context.join(", "))?;
+    }
+    if s.below_min_confidence > 0 {
+        writeln!(
+            out,
+            "hidden: {} below --min-confidence {}",
+            s.below_min_confidence, s.min_confidence
+        )?;
+    }
     if s.suppressed_inline + s.suppressed_baseline > 0 {
         writeln!(
             out,
@@ -147,6 +174,20 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// `12 NHI199, 2 NHI101`: most findings first, then by rule id.
+fn by_rule(report: &Report) -> String {
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for f in report.findings {
+        *counts.entry(f.rule_id.as_str()).or_default() += 1;
+    }
+    let mut v: Vec<(&str, usize)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    v.iter()
+        .map(|(r, n)| format!("{n} {r}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]

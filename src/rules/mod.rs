@@ -12,7 +12,7 @@ use std::path::Path;
 use anyhow::{bail, Context as _, Result};
 
 use crate::finding::Severity;
-pub use schema::{Checksum, Example, Pair, Rule, RuleFile};
+pub use schema::{Checksum, Example, Pair, Rule, RuleFile, ValueKind};
 
 /// Rule files compiled into the binary: (file name, contents).
 pub const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));

@@ -50,6 +50,11 @@ pub struct Rule {
     /// Regex rules: drop secrets that look like placeholders or variable references.
     #[serde(default)]
     pub placeholder_filter: bool,
+    /// Regex rules: where a candidate value must stand to count (`literal`:
+    /// a string literal in code, a value in a configuration file, never an
+    /// identifier, member access, call or lookup). See `detect::candidate`.
+    #[serde(default)]
+    pub value: ValueKind,
     /// Regex rules: an identifier (client id, tenant, domain) to look for near the secret.
     #[serde(default)]
     pub pair: Option<Pair>,
@@ -93,6 +98,19 @@ pub struct Pair {
     /// format alone, such as 40 hex characters, is too common to stand alone).
     #[serde(default)]
     pub required: bool,
+}
+
+/// Which candidate values a regex rule accepts (rule key `value`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueKind {
+    /// Whatever the pattern matched (formats with a distinctive prefix).
+    #[default]
+    Any,
+    /// Only literal values: in code, a string literal (or a credential-shaped
+    /// value in a comment); elsewhere, a value that is not a reference, not a
+    /// placeholder named after its key, and not prose.
+    Literal,
 }
 
 /// Checksums some vendors build into their tokens.

@@ -80,6 +80,7 @@ mod tests {
             rule_name: "x".into(),
             severity: Severity::High,
             confidence: Confidence::Medium,
+            context: crate::finding::FileContext::Production,
             message: String::new(),
             location: Location {
                 path: "a.yml".into(),
