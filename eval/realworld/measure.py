@@ -35,6 +35,19 @@ WORK = Path(os.environ.get("NHISCAN_EVAL_WORK", "/tmp/nhiscan-eval"))
 MIRRORS = Path(os.environ.get("NHISCAN_EVAL_MIRRORS", "/work/.mirror"))
 SETS = {"secrets": ("NHI1",), "code": ("NHI2", "NHI3", "NHI4")}
 SEED = "nhiscan-eval-2026"
+# Language of a finding, from its file name (the issue asks for figures per language).
+LANGUAGES = {
+    "Python": (".py", ".pyi"),
+    "JS/TS": (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"),
+    "Go": (".go",),
+    "Java/Kotlin": (".java", ".kt", ".kts", ".groovy", ".scala"),
+    "C#": (".cs",),
+    "Ruby": (".rb",),
+    "Rust": (".rs",),
+    "PHP": (".php",),
+    "config": (".yml", ".yaml", ".json", ".xml", ".properties", ".toml", ".env", ".example"),
+    "docs": (".md", ".adoc", ".rst", ".txt", ".html"),
+}
 
 
 def repos(set_name):
@@ -60,8 +73,15 @@ def export_tree(repo, commit):
     if not git_dir.exists():
         sys.exit(f"no mirror for {repo} at {git_dir}: fetch it first")
     dest.mkdir(parents=True, exist_ok=True)
+    # A snapshot may list its largest files without holding them; leave those
+    # out by name (and say so) instead of failing the whole tree.
+    missing = missing_blobs(git_dir, commit)
+    for path in missing:
+        print(f"{repo}: {path} is absent from the snapshot; left out", file=sys.stderr)
     archive = subprocess.Popen(
-        ["git", "--git-dir", str(git_dir), "archive", commit], stdout=subprocess.PIPE
+        ["git", "--git-dir", str(git_dir), "archive", commit, "--", "."]
+        + [f":(exclude,literal){path}" for path in missing],
+        stdout=subprocess.PIPE,
     )
     with tarfile.open(fileobj=archive.stdout, mode="r|") as tar:
         tar.extractall(dest, filter="data")
@@ -69,6 +89,25 @@ def export_tree(repo, commit):
         sys.exit(f"git archive failed for {repo}@{commit}")
     (dest / ".exported").touch()
     return dest
+
+
+def missing_blobs(git_dir, commit):
+    listing = subprocess.run(
+        ["git", "--git-dir", str(git_dir), "ls-tree", "-r", "-z", commit],
+        stdout=subprocess.PIPE, check=True,
+    ).stdout.decode(errors="replace")
+    blobs = {}
+    for entry in filter(None, listing.split("\0")):
+        meta, path = entry.split("\t", 1)
+        _, kind, oid = meta.split()
+        if kind == "blob":
+            blobs.setdefault(oid, []).append(path)
+    check = subprocess.run(
+        ["git", "--git-dir", str(git_dir), "cat-file", "--batch-check"],
+        input="\n".join(blobs) + "\n", stdout=subprocess.PIPE, text=True, check=True,
+    ).stdout
+    return sorted(p for line in check.splitlines() if line.endswith(" missing")
+                  for p in blobs.get(line.split()[0], []))
 
 
 def run_file(set_name, tag, repo):
@@ -103,6 +142,17 @@ def findings(set_name, tag):
     return out
 
 
+def language(path):
+    name = path.lower()
+    if name.startswith((".github/workflows/", ".gitea/workflows/")) or name.endswith(
+        (".gitlab-ci.yml", "/action.yml", "/action.yaml")) or name in ("action.yml", "action.yaml"):
+        return "CI"
+    for lang, exts in LANGUAGES.items():
+        if name.endswith(exts):
+            return lang
+    return "other"
+
+
 def rank(f):
     h = hashlib.blake2b(f"{SEED}\0{f['repo']}\0{f['fingerprint']}".encode(), digest_size=8)
     return h.hexdigest()
@@ -120,10 +170,11 @@ def draw(all_findings, n, per_rule):
         by_rule[f["rule_id"]].append(f)
     for fs in by_rule.values():
         chosen.update((f["repo"], f["fingerprint"]) for f in fs[:per_rule])
-    population = defaultdict(int)
+    population, lang_population = defaultdict(int), defaultdict(int)
     for f in ranked:
         population[f["rule_id"]] += 1
-    return [f for f in ranked if (f["repo"], f["fingerprint"]) in chosen], population
+        lang_population[language(f["location"]["path"])] += 1
+    return [f for f in ranked if (f["repo"], f["fingerprint"]) in chosen], population, lang_population
 
 
 def labels(set_name):
@@ -151,7 +202,7 @@ def context(f, radius=3):
 
 
 def cmd_sample(args):
-    sample, _ = draw(findings(args.set, args.tag), args.n, args.per_rule)
+    sample, _, _ = draw(findings(args.set, args.tag), args.n, args.per_rule)
     have = labels(args.set)
     todo = [f for f in sample if (f["repo"], f["fingerprint"]) not in have]
     print(f"# {len(sample)} in the sample, {len(todo)} without a label", file=sys.stderr)
@@ -167,12 +218,15 @@ def cmd_sample(args):
 
 
 def cmd_report(args):
-    sample, population = draw(findings(args.set, args.tag), args.n, args.per_rule)
+    sample, population, lang_population = draw(findings(args.set, args.tag), args.n, args.per_rule)
     have = labels(args.set)
     per = defaultdict(lambda: [0, 0, 0])  # tp, fp, unlabeled
+    per_lang = defaultdict(lambda: [0, 0, 0])
     for f in sample:
         x = have.get((f["repo"], f["fingerprint"]))
-        per[f["rule_id"]][2 if x is None else (0 if x["label"] == "TP" else 1)] += 1
+        slot = 2 if x is None else (0 if x["label"] == "TP" else 1)
+        per[f["rule_id"]][slot] += 1
+        per_lang[language(f["location"]["path"])][slot] += 1
     rows = ["| rule | findings | sampled | TP | FP | unlabeled | precision |", "|---|---|---|---|---|---|---|"]
     tp_all = fp_all = un_all = 0
     weighted = weight = 0.0
@@ -186,6 +240,13 @@ def cmd_report(args):
         rows.append(f"| {rule} | {population[rule]} | {tp + fp + un} | {tp} | {fp} | {un} | "
                     f"{'-' if p is None else f'{p:.2f}'} |")
     overall = tp_all / (tp_all + fp_all) if tp_all + fp_all else 0.0
+    lang_rows = ["| language | findings | sampled | TP | FP | unlabeled | precision |",
+                 "|---|---|---|---|---|---|---|"]
+    for lang in sorted(lang_population):
+        tp, fp, un = per_lang[lang]
+        p = tp / (tp + fp) if tp + fp else None
+        lang_rows.append(f"| {lang} | {lang_population[lang]} | {tp + fp + un} | {tp} | {fp} | {un} | "
+                         f"{'-' if p is None else f'{p:.2f}'} |")
     text = "\n".join([
         f"# {args.set} / {args.tag}",
         "",
@@ -197,6 +258,11 @@ def cmd_report(args):
         f"weighted by each rule's share of all findings: **{(weighted / weight if weight else 0):.3f}**.",
         "",
         *rows,
+        "",
+        "Per language (from the file name; `CI` is workflow and pipeline files, `config` other "
+        "YAML/JSON/XML, `docs` prose). Precision here is over the sample as drawn:",
+        "",
+        *lang_rows,
         "",
     ])
     out = HERE / "results" / f"{args.set}-{args.tag}.md"
