@@ -158,7 +158,7 @@ def rank(f):
     return h.hexdigest()
 
 
-def draw(all_findings, n, per_rule):
+def draw(all_findings, n, per_rule, per_language=0):
     # One entry per (repo, fingerprint): the same secret at two lines is one problem.
     uniq = {}
     for f in sorted(all_findings, key=lambda f: (f["location"]["path"], f["location"]["region"]["startLine"])):
@@ -170,6 +170,11 @@ def draw(all_findings, n, per_rule):
         by_rule[f["rule_id"]].append(f)
     for fs in by_rule.values():
         chosen.update((f["repo"], f["fingerprint"]) for f in fs[:per_rule])
+    by_language = defaultdict(list)
+    for f in ranked:
+        by_language[language(f["location"]["path"])].append(f)
+    for fs in by_language.values():
+        chosen.update((f["repo"], f["fingerprint"]) for f in fs[:per_language])
     population, lang_population = defaultdict(int), defaultdict(int)
     for f in ranked:
         population[f["rule_id"]] += 1
@@ -202,7 +207,7 @@ def context(f, radius=3):
 
 
 def cmd_sample(args):
-    sample, _, _ = draw(findings(args.set, args.tag), args.n, args.per_rule)
+    sample, _, _ = draw(findings(args.set, args.tag), args.n, args.per_rule, args.per_language)
     have = labels(args.set)
     todo = [f for f in sample if (f["repo"], f["fingerprint"]) not in have]
     print(f"# {len(sample)} in the sample, {len(todo)} without a label", file=sys.stderr)
@@ -218,7 +223,8 @@ def cmd_sample(args):
 
 
 def cmd_report(args):
-    sample, population, lang_population = draw(findings(args.set, args.tag), args.n, args.per_rule)
+    sample, population, lang_population = draw(findings(args.set, args.tag), args.n, args.per_rule,
+                                               args.per_language)
     have = labels(args.set)
     per = defaultdict(lambda: [0, 0, 0])  # tp, fp, unlabeled
     per_lang = defaultdict(lambda: [0, 0, 0])
@@ -252,7 +258,8 @@ def cmd_report(args):
         "",
         f"Repositories: {len(repos(args.set))}; findings in scope: {sum(population.values())} "
         f"(distinct by repository and fingerprint); sample: {len(sample)} "
-        f"(the {args.n} lowest ranks plus the {args.per_rule} lowest of each rule; seed `{SEED}`).",
+        f"(the {args.n} lowest ranks plus the {args.per_rule} lowest of each rule"
+        f"{f' and the {args.per_language} lowest of each language' if args.per_language else ''}; seed `{SEED}`).",
         "",
         f"Precision over the sample: **{overall:.3f}** ({tp_all} TP, {fp_all} FP, {un_all} unlabeled); "
         f"weighted by each rule's share of all findings: **{(weighted / weight if weight else 0):.3f}**.",
@@ -283,6 +290,8 @@ def main():
         else:
             s.add_argument("--n", type=int, default=400)
             s.add_argument("--per-rule", type=int, default=15)
+            s.add_argument("--per-language", type=int, default=0,
+                           help="also the K lowest ranks of each language (the code set uses 10)")
         if name == "sample":
             s.add_argument("--context", action="store_true", help="show the lines around each finding")
     args = p.parse_args()
