@@ -45,8 +45,10 @@ fi
 [[ ${#paths[@]} -gt 0 ]] || paths=(.)
 args+=(-- "${paths[@]}")
 
+# The install step names the binary it verified; nothing is put on PATH.
+nhiscan="${NHISCAN_BIN:-nhiscan}"
 echo "nhiscan ${args[*]}"
-nhiscan "${args[@]}"
+"$nhiscan" "${args[@]}"
 code=$?
 
 out="${GITHUB_OUTPUT:-/dev/null}"

@@ -31,6 +31,18 @@ pub enum Provenance {
 }
 
 impl Provenance {
+    /// A blob from history whose content is no longer at HEAD: only
+    /// leaked-credential rules run on it (see [`crate::rules::is_leaked_credential`]).
+    pub fn is_past(&self) -> bool {
+        matches!(
+            self,
+            Provenance::GitBlob {
+                at_head: Some(false),
+                ..
+            }
+        )
+    }
+
     /// The repository-relative path reports use as the location.
     pub fn path(&self) -> &str {
         match self {

@@ -1,7 +1,7 @@
 //! The GitHub Action (action.yml): its shape, and its scan step run locally
 //! the way the runner runs it — inputs as INPUT_* environment variables
 //! taken from the step's own `env:` map, GITHUB_OUTPUT a temporary file, the
-//! debug binary on PATH.
+//! debug binary as the install step's output.
 mod common;
 
 use std::collections::BTreeMap;
@@ -30,7 +30,7 @@ fn step<'a>(a: &'a Value, id_or_name: &str) -> &'a Value {
 }
 
 #[test]
-fn action_is_a_composite_that_builds_from_its_own_source_cached() {
+fn action_is_a_composite_that_installs_a_verified_binary_cached() {
     let a = action();
     assert_eq!(a["runs"]["using"], "composite");
     for input in [
@@ -51,26 +51,33 @@ fn action_is_a_composite_that_builds_from_its_own_source_cached() {
         a["outputs"]["sarif-file"]["value"],
         "${{ steps.scan.outputs.sarif-file }}"
     );
-    let cache = step(&a, "cache");
-    assert!(cache["uses"]
-        .as_str()
-        .unwrap()
-        .starts_with("actions/cache@"));
+    // Every action is pinned by a full commit id (zizmor's unpinned-uses).
+    let cache = step(&a, "Cache a source build of nhiscan");
+    let uses = cache["uses"].as_str().unwrap();
+    let pin = uses.strip_prefix("actions/cache@").unwrap();
+    assert!(
+        pin.len() == 40 && pin.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{uses}"
+    );
     let key = cache["with"]["key"].as_str().unwrap();
     assert!(
         key.contains("runner.os") && key.contains("github.action_ref"),
         "{key}"
     );
-    let build = step(&a, "Build nhiscan from the action's source");
-    assert_eq!(build["if"], "steps.cache.outputs.cache-hit != 'true'");
-    assert!(build["run"].as_str().unwrap().contains(
-        "cargo install --locked --root \"$HOME/.nhiscan-action\" --path \"$GITHUB_ACTION_PATH\""
-    ));
+    let install = step(&a, "install");
+    assert_eq!(
+        install["run"],
+        "bash \"$GITHUB_ACTION_PATH/scripts/action-install.sh\""
+    );
     let scan = step(&a, "scan");
     assert_eq!(
         scan["run"],
         "bash \"$GITHUB_ACTION_PATH/scripts/action-run.sh\""
     );
+    assert_eq!(scan["env"]["NHISCAN_BIN"], "${{ steps.install.outputs.bin }}");
+    // Nothing is written to GITHUB_PATH or GITHUB_ENV (zizmor's github-env).
+    let text = std::fs::read_to_string(root().join("action.yml")).unwrap();
+    assert!(!text.contains("GITHUB_PATH") && !text.contains("GITHUB_ENV"));
 }
 
 /// The scan step's environment with `${{ inputs.x }}` resolved from `inputs`
@@ -81,6 +88,9 @@ fn step_env(inputs: &[(&str, &str)]) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
     for (k, v) in step(&a, "scan")["env"].as_mapping().unwrap() {
         let expr = v.as_str().unwrap();
+        if expr == "${{ steps.install.outputs.bin }}" {
+            continue; // the binary: run_step names it
+        }
         let name = expr
             .strip_prefix("${{ inputs.")
             .and_then(|s| s.strip_suffix(" }}"))
@@ -102,20 +112,16 @@ struct StepRun {
     stderr: String,
 }
 
-fn run_step(cwd: &Path, inputs: &[(&str, &str)], bin_dir: &Path) -> StepRun {
+/// Runs the scan step with `bin` as the binary the install step verified.
+fn run_step(cwd: &Path, inputs: &[(&str, &str)], bin: &Path) -> StepRun {
     let outputs = tempfile::NamedTempFile::new().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     let out = Command::new("bash")
         .arg(root().join("scripts/action-run.sh"))
         .current_dir(cwd)
         .envs(step_env(inputs))
         .env("GITHUB_ACTION_PATH", root())
         .env("GITHUB_OUTPUT", outputs.path())
-        .env("PATH", path)
+        .env("NHISCAN_BIN", bin)
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
@@ -126,11 +132,8 @@ fn run_step(cwd: &Path, inputs: &[(&str, &str)], bin_dir: &Path) -> StepRun {
     }
 }
 
-fn debug_bin_dir() -> PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_nhiscan"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+fn debug_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_nhiscan"))
 }
 
 /// A throwaway repository: the smoke fixture's .env plus a clean file.
@@ -147,7 +150,7 @@ fn scan_step_writes_sarif_sets_the_output_and_passes_on_the_exit_code() {
     let r = run_step(
         dir.path(),
         &[("sarif-file", "results/nhiscan.sarif"), ("paths", ".")],
-        &debug_bin_dir(),
+        &debug_bin(),
     );
     // Findings fail the step (exit 1), after the report and outputs exist.
     assert_eq!(r.code, 1, "{}", r.stderr);
@@ -163,14 +166,14 @@ fn scan_step_writes_sarif_sets_the_output_and_passes_on_the_exit_code() {
 fn scan_step_honours_fail_on_config_and_baseline() {
     let dir = repo();
     // fail-on none: the same findings, a green step.
-    let r = run_step(dir.path(), &[("fail-on", "none")], &debug_bin_dir());
+    let r = run_step(dir.path(), &[("fail-on", "none")], &debug_bin());
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.outputs.contains("sarif-file=nhiscan.sarif\n"));
     assert!(dir.path().join("nhiscan.sarif").exists());
 
     // A config that excludes the file: clean.
     std::fs::write(dir.path().join("ci.toml"), "exclude = ['.env']\n").unwrap();
-    let r = run_step(dir.path(), &[("config", "ci.toml")], &debug_bin_dir());
+    let r = run_step(dir.path(), &[("config", "ci.toml")], &debug_bin());
     assert_eq!(r.code, 0, "{}", r.stderr);
 
     // A baseline recorded from the findings suppresses them.
@@ -182,7 +185,7 @@ fn scan_step_honours_fail_on_config_and_baseline() {
     let r = run_step(
         dir.path(),
         &[("baseline", "baseline.json")],
-        &debug_bin_dir(),
+        &debug_bin(),
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.outputs.ends_with("exit-code=0\n"), "{}", r.outputs);
@@ -218,7 +221,7 @@ fn scan_step_maps_inputs_to_flags() {
             ("since", "abc123"),
             ("fail-on", "high"),
         ],
-        &fake,
+        &script,
     );
     // Exit code 3 passes through; no SARIF was written, so no path output.
     assert_eq!(r.code, 3);
@@ -243,7 +246,7 @@ fn scan_step_maps_inputs_to_flags() {
     );
 
     // Without `since` (a push), `history` applies.
-    let r = run_step(dir.path(), &[("history", "true"), ("since", "")], &fake);
+    let r = run_step(dir.path(), &[("history", "true"), ("since", "")], &script);
     assert_eq!(r.code, 3);
     let args = std::fs::read_to_string(&log).unwrap();
     assert_eq!(
@@ -260,7 +263,7 @@ fn scan_step_maps_inputs_to_flags() {
         ]
     );
 
-    let r = run_step(dir.path(), &[("history", "maybe")], &fake);
+    let r = run_step(dir.path(), &[("history", "maybe")], &script);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("history must be true or false"));
 }

@@ -9,18 +9,7 @@ mod tls;
 
 use std::path::Path;
 
-use common::{assert_sarif_valid, fixture, json, run, run_in};
-
-fn rules_of(report: &serde_json::Value) -> Vec<String> {
-    let mut v: Vec<String> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule_id"].as_str().unwrap().to_string())
-        .collect();
-    v.sort();
-    v
-}
+use common::{assert_sarif_valid, fixture, json, rule_ids as rules_of, run, run_in};
 
 fn audit_json(file: &str, extra: &[&str]) -> (i32, serde_json::Value) {
     let path = fixture(&format!("audit/{file}"));

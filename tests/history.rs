@@ -198,10 +198,10 @@ fn history_finds_every_reachable_secret_once_with_its_first_commit() {
     assert_eq!(origin(&a[0]), (s.added.0.as_str(), s.added.1, Some(false)));
     assert!(a[0]["message"].as_str().unwrap().contains(&s.added.0[..12]));
 
-    // Moved: attributed to the path it was introduced at, still at HEAD.
+    // Moved: still at HEAD, so it carries today's path (its first commit is kept).
     let b = with_secret(&doc, 'B');
     assert_eq!(b.len(), 1, "{b:#?}");
-    assert_eq!(b[0]["location"]["path"], "old/keys.txt");
+    assert_eq!(b[0]["location"]["path"], "new/keys.txt");
     assert_eq!(origin(&b[0]), (s.moved.0.as_str(), s.moved.1, Some(true)));
 
     // A branch never merged, a tag, the stash.
@@ -222,16 +222,14 @@ fn history_finds_every_reachable_secret_once_with_its_first_commit() {
 #[test]
 fn history_with_working_tree_merges_and_text_shows_the_commit() {
     let s = story();
-    // Without --history-only the working tree is scanned too: new/keys.txt
-    // is a working-tree finding; old/keys.txt stays a history finding.
+    // Without --history-only the working tree is scanned too: the moved
+    // secret is one finding, at today's path, with the commit that added it.
     let (r, doc) = scan(&s.repo.path, &["--history"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let b = with_secret(&doc, 'B');
-    let paths: Vec<&str> = b
-        .iter()
-        .map(|f| f["location"]["path"].as_str().unwrap())
-        .collect();
-    assert_eq!(paths, vec!["new/keys.txt", "old/keys.txt"], "{doc:#}");
+    assert_eq!(b.len(), 1, "{doc:#}");
+    assert_eq!(b[0]["location"]["path"], "new/keys.txt");
+    assert_eq!(origin(&b[0]).0, s.moved.0);
 
     let text = run_in(&s.repo.path, &["scan", ".", "--history"]);
     assert!(
@@ -259,13 +257,9 @@ fn a_committed_secret_still_in_the_tree_is_one_finding_with_its_commit() {
     assert_eq!(origin(&f[0]), (first.0.as_str(), first.1, Some(true)));
 }
 
-#[test]
-fn a_working_tree_baseline_suppresses_the_secret_in_history() {
-    let mut repo = Repo::new();
-    repo.write("deploy.yaml", &line('G'));
-    repo.commit("one");
-    repo.write("deploy.yaml", &format!("x: 1\n{}", line('G')));
-    repo.commit("two");
+/// A baseline written from a working-tree scan suppresses the one secret
+/// of `repo` in a history-only scan.
+fn assert_tree_baseline_covers_history(repo: &Repo) {
     let baseline = repo.path.join("../baseline.json");
     let b = baseline.to_str().unwrap();
     let w = run_in(&repo.path, &["scan", ".", "--write-baseline", b, "-q"]);
@@ -273,6 +267,55 @@ fn a_working_tree_baseline_suppresses_the_secret_in_history() {
     let (r, doc) = scan(&repo.path, &["--history-only", "--baseline", b]);
     assert_eq!(r.code, 0, "{}\n{doc:#}", r.stderr);
     assert_eq!(doc["stats"]["suppressed_baseline"], 1);
+}
+
+#[test]
+fn a_working_tree_baseline_suppresses_the_secret_in_history() {
+    let mut repo = Repo::new();
+    repo.write("deploy.yaml", &line('G'));
+    repo.commit("one");
+    repo.write("deploy.yaml", &format!("x: 1\n{}", line('G')));
+    repo.commit("two");
+    assert_tree_baseline_covers_history(&repo);
+}
+
+#[test]
+fn a_tree_baseline_covers_a_secret_history_first_saw_under_another_path() {
+    let mut repo = Repo::new();
+    repo.write("old/keys.txt", &line('J'));
+    repo.commit("add keys");
+    std::fs::create_dir(repo.path.join("new")).unwrap();
+    repo.git(&["mv", "old/keys.txt", "new/keys.txt"]);
+    repo.commit("move keys");
+    assert_tree_baseline_covers_history(&repo);
+}
+
+#[test]
+fn past_blobs_get_only_leaked_credential_rules() {
+    let code = std::fs::read_to_string(fixture("code/javascript/validation_positive.js")).unwrap();
+    let mut repo = Repo::new();
+    repo.write("src/verify.js", &code);
+    repo.write("config/app.env", &line('K'));
+    repo.commit("add service");
+    // At HEAD, history runs every rule: posture findings about code that runs today.
+    let (r, doc) = scan(&repo.path, &["--history-only"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let rules = |doc: &Value| {
+        let mut v = rule_ids(doc);
+        v.dedup();
+        v
+    };
+    assert!(
+        rules(&doc).iter().any(|r| r.starts_with("NHI30")),
+        "{doc:#}"
+    );
+    // Removed: the code no longer runs, the leaked secret is still in every clone.
+    repo.git(&["rm", "-q", "src/verify.js", "config/app.env"]);
+    repo.commit("remove service");
+    let (r, doc) = scan(&repo.path, &["--history-only"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(rules(&doc), ["NHI101"], "{doc:#}");
+    assert_eq!(with_secret(&doc, 'K').len(), 1);
 }
 
 #[test]

@@ -191,3 +191,89 @@ fn crlf_files_get_the_same_lines_and_columns_as_lf_files() {
     assert_eq!(regions[0]["startColumn"], 24, "{}", regions[0]);
     assert_eq!(regions[0]["endLine"], 4);
 }
+
+/// Run git in `dir` with no user or system configuration.
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("run git");
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+}
+
+#[test]
+fn files_git_tracks_are_read_even_when_gitignore_matches_them() {
+    let t = Tree::new();
+    git(t.path(), &["init", "-q"]);
+    let jwk = std::fs::read_to_string(fixture("secrets/jwk-private-key/positive.json")).unwrap();
+    t.write(".gitignore", "*.jwk\nbuild/\n*.log\nvendor/\n");
+    t.write(".ignore", "notes/\n");
+    // Committed under an ignore pattern (`git add -f`): in every clone, so read.
+    t.write("keys/tempkey.jwk", &jwk);
+    t.write("build/out.env", google_line(&google_secret(1)));
+    // Ignored and untracked (local output): stays out.
+    t.write("keys/local.jwk", &jwk);
+    t.write("app.log", google_line(&google_secret(2)));
+    // Tracked, but the user keeps it out: `.ignore` and `--exclude` still count.
+    t.write("notes/n.env", google_line(&google_secret(3)));
+    t.write("vendor/v.env", google_line(&google_secret(4)));
+    // Tracked and then deleted from the working tree: nothing to read, no error.
+    t.write("keys/gone.jwk", &jwk);
+    t.write("src/kept.env", google_line(&google_secret(5)));
+    git(
+        t.path(),
+        &[
+            "add",
+            "-f",
+            ".gitignore",
+            "keys/tempkey.jwk",
+            "keys/gone.jwk",
+            "build/out.env",
+            "notes/n.env",
+            "vendor/v.env",
+            "src/kept.env",
+        ],
+    );
+    std::fs::remove_file(t.join("keys/gone.jwk")).unwrap();
+
+    let r = t.scan(&["--format", "json", "--exclude", "vendor/"]);
+    assert_eq!(r.code, 1, "findings, no read error: {r:?}");
+    let doc = json(&r.stdout);
+    let mut paths: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"]["path"].as_str().unwrap())
+        .collect();
+    paths.sort();
+    paths.dedup();
+    assert_eq!(paths, ["build/out.env", "keys/tempkey.jwk", "src/kept.env"]);
+
+    // A root below the top of the working copy: same rule, paths relative to it.
+    let r = run_in(&t.join("keys"), &["scan", ".", "--format", "json"]);
+    let doc = json(&r.stdout);
+    let paths: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"]["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        !paths.is_empty() && paths.iter().all(|p| *p == "tempkey.jwk"),
+        "{paths:?}"
+    );
+
+    // --no-ignore reads everything on disk, tracked or not.
+    assert_eq!(
+        t.finding_paths(&["--no-ignore"])
+            .into_iter()
+            .filter(|p| p.ends_with(".jwk"))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>(),
+        ["keys/local.jwk", "keys/tempkey.jwk"]
+    );
+}

@@ -8,6 +8,7 @@ anyone with the same snapshots can re-run the measurement.
     measure.py scan   --set secrets --binary PATH --tag before
     measure.py sample --set secrets --tag before     # prints what still needs a label
     measure.py report --set secrets --tag before     # writes results/<set>-<tag>.md
+    measure.py compare --set secrets --tag before --to after   # results/<set>-<tag>-vs-<to>.md
 
 Sets: `secrets` (rules NHI1xx) and `code` (NHI2xx, NHI3xx, NHI4xx), each with
 its own repos-<set>.tsv (repository, commit) and labels/<set>.jsonl.
@@ -26,7 +27,6 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -35,7 +35,7 @@ WORK = Path(os.environ.get("NHISCAN_EVAL_WORK", "/tmp/nhiscan-eval"))
 MIRRORS = Path(os.environ.get("NHISCAN_EVAL_MIRRORS", "/work/.mirror"))
 SETS = {"secrets": ("NHI1",), "code": ("NHI2", "NHI3", "NHI4")}
 SEED = "nhiscan-eval-2026"
-# Language of a finding, from its file name (the issue asks for figures per language).
+# Language of a finding, from its file name (issue 11 asks for figures per language).
 LANGUAGES = {
     "Python": (".py", ".pyi"),
     "JS/TS": (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"),
@@ -65,7 +65,11 @@ def tree_dir(repo, commit):
 
 
 def export_tree(repo, commit):
-    """Check out the commit from the read-only mirror into a scratch folder."""
+    """Check out the commit from the read-only mirror into a scratch folder.
+
+    Snapshots may lack their largest blobs (listed in the tree, absent from the
+    object store). Those files are left out and named in `.missing`, so a
+    scan never sees a half-written file and the gap is on record."""
     dest = tree_dir(repo, commit)
     if (dest / ".exported").exists():
         return dest
@@ -73,41 +77,44 @@ def export_tree(repo, commit):
     if not git_dir.exists():
         sys.exit(f"no mirror for {repo} at {git_dir}: fetch it first")
     dest.mkdir(parents=True, exist_ok=True)
-    # A snapshot may list its largest files without holding them; leave those
-    # out by name (and say so) instead of failing the whole tree.
-    missing = missing_blobs(git_dir, commit)
-    for path in missing:
-        print(f"{repo}: {path} is absent from the snapshot; left out", file=sys.stderr)
-    archive = subprocess.Popen(
-        ["git", "--git-dir", str(git_dir), "archive", commit, "--", "."]
-        + [f":(exclude,literal){path}" for path in missing],
-        stdout=subprocess.PIPE,
-    )
-    with tarfile.open(fileobj=archive.stdout, mode="r|") as tar:
-        tar.extractall(dest, filter="data")
-    if archive.wait() != 0:
-        sys.exit(f"git archive failed for {repo}@{commit}")
+    git = ["git", "--git-dir", str(git_dir)]
+    listing = subprocess.run(git + ["ls-tree", "-r", "-z", "--full-tree", commit],
+                             stdout=subprocess.PIPE, check=True).stdout
+    entries = []
+    for rec in listing.split(b"\0"):
+        if not rec:
+            continue
+        meta, path = rec.split(b"\t", 1)
+        mode, kind, oid = meta.split()
+        if kind == b"blob":
+            entries.append((mode, oid, path.decode("utf-8", "surrogateescape")))
+    batch = subprocess.Popen(git + ["cat-file", "--batch"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE)
+    missing = []
+    for mode, oid, path in entries:
+        batch.stdin.write(oid + b"\n")
+        batch.stdin.flush()
+        header = batch.stdout.readline().split()
+        if len(header) < 3:  # "<oid> missing"
+            missing.append(path)
+            continue
+        body = batch.stdout.read(int(header[2]))
+        batch.stdout.read(1)  # newline after the object
+        target = dest / path
+        if ".." in Path(path).parts:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if mode == b"120000":
+            continue  # symbolic links: not followed by a scan of a checkout either
+        target.write_bytes(body)
+    batch.stdin.close()
+    batch.wait()
+    (dest / ".missing").write_text("".join(p + "\n" for p in missing))
+    if missing:
+        print(f"{repo}: {len(missing)} blobs absent from the snapshot (see {dest / '.missing'})",
+              file=sys.stderr)
     (dest / ".exported").touch()
     return dest
-
-
-def missing_blobs(git_dir, commit):
-    listing = subprocess.run(
-        ["git", "--git-dir", str(git_dir), "ls-tree", "-r", "-z", commit],
-        stdout=subprocess.PIPE, check=True,
-    ).stdout.decode(errors="replace")
-    blobs = {}
-    for entry in filter(None, listing.split("\0")):
-        meta, path = entry.split("\t", 1)
-        _, kind, oid = meta.split()
-        if kind == "blob":
-            blobs.setdefault(oid, []).append(path)
-    check = subprocess.run(
-        ["git", "--git-dir", str(git_dir), "cat-file", "--batch-check"],
-        input="\n".join(blobs) + "\n", stdout=subprocess.PIPE, text=True, check=True,
-    ).stdout
-    return sorted(p for line in check.splitlines() if line.endswith(" missing")
-                  for p in blobs.get(line.split()[0], []))
 
 
 def run_file(set_name, tag, repo):
@@ -245,6 +252,15 @@ def cmd_report(args):
             weight += population[rule]
         rows.append(f"| {rule} | {population[rule]} | {tp + fp + un} | {tp} | {fp} | {un} | "
                     f"{'-' if p is None else f'{p:.2f}'} |")
+    # Where the sample sits: one repository (or one folder of logs) can carry a
+    # rule's figure, and a reader should see it.
+    by_repo = defaultdict(lambda: [0, 0])
+    for f in sample:
+        x = have.get((f["repo"], f["fingerprint"]))
+        if x is not None:
+            by_repo[(f["repo"], f["rule_id"])][0 if x["label"] == "TP" else 1] += 1
+    repo_rows = ["| repository | rule | TP | FP |", "|---|---|---|---|"] + [
+        f"| {r} | {rule} | {tp} | {fp} |" for (r, rule), (tp, fp) in sorted(by_repo.items())]
     overall = tp_all / (tp_all + fp_all) if tp_all + fp_all else 0.0
     lang_rows = ["| language | findings | sampled | TP | FP | unlabeled | precision |",
                  "|---|---|---|---|---|---|---|"]
@@ -258,8 +274,7 @@ def cmd_report(args):
         "",
         f"Repositories: {len(repos(args.set))}; findings in scope: {sum(population.values())} "
         f"(distinct by repository and fingerprint); sample: {len(sample)} "
-        f"(the {args.n} lowest ranks plus the {args.per_rule} lowest of each rule"
-        f"{f' and the {args.per_language} lowest of each language' if args.per_language else ''}; seed `{SEED}`).",
+        f"({floors(args)}; seed `{SEED}`).",
         "",
         f"Precision over the sample: **{overall:.3f}** ({tp_all} TP, {fp_all} FP, {un_all} unlabeled); "
         f"weighted by each rule's share of all findings: **{(weighted / weight if weight else 0):.3f}**.",
@@ -271,8 +286,60 @@ def cmd_report(args):
         "",
         *lang_rows,
         "",
+        "By repository (labelled findings of the sample):",
+        "",
+        *repo_rows,
+        "",
     ])
     out = HERE / "results" / f"{args.set}-{args.tag}.md"
+    out.write_text(text)
+    print(text)
+
+
+def floors(args):
+    text = f"the {args.n} lowest ranks plus the {args.per_rule} lowest of each rule"
+    return text + (f" and the {args.per_language} lowest of each language" if args.per_language else "")
+
+
+def per_rule(set_name, tag, n, per_rule_floor, per_language=0):
+    """rule → (population, tp, fp, unlabeled) for one tag's sample."""
+    sample, population, _ = draw(findings(set_name, tag), n, per_rule_floor, per_language)
+    have = labels(set_name)
+    out = {r: [population[r], 0, 0, 0] for r in population}
+    for f in sample:
+        x = have.get((f["repo"], f["fingerprint"]))
+        out[f["rule_id"]][3 if x is None else (1 if x["label"] == "TP" else 2)] += 1
+    return out
+
+
+def cmd_compare(args):
+    a = per_rule(args.set, args.tag, args.n, args.per_rule, args.per_language)
+    b = per_rule(args.set, args.to, args.n, args.per_rule, args.per_language)
+    prec = lambda tp, fp: "-" if tp + fp == 0 else f"{tp / (tp + fp):.2f}"
+    rows = [f"| rule | {args.tag}: findings | TP | FP | precision | {args.to}: findings | TP | FP | unlabeled | precision |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    totals = [0] * 8
+    for rule in sorted(set(a) | set(b)):
+        pa, ta, fa, _ = a.get(rule, [0, 0, 0, 0])
+        pb, tb, fb, ub = b.get(rule, [0, 0, 0, 0])
+        for i, v in enumerate((pa, ta, fa, 0, pb, tb, fb, ub)):
+            totals[i] += v
+        rows.append(f"| {rule} | {pa} | {ta} | {fa} | {prec(ta, fa)} | {pb} | {tb} | {fb} | {ub} | {prec(tb, fb)} |")
+    pa, ta, fa, _, pb, tb, fb, ub = totals
+    rows.append(f"| all | {pa} | {ta} | {fa} | {prec(ta, fa)} | {pb} | {tb} | {fb} | {ub} | {prec(tb, fb)} |")
+    # True findings of the first run that the second no longer reports (same
+    # repository and fingerprint): what a precision change cost in recall.
+    after_keys = {(f["repo"], f["fingerprint"]) for f in findings(args.set, args.to)}
+    lost = [x for x in labels(args.set).values() if x["label"] == "TP"
+            and (x["repo"], x["fingerprint"]) in {(f["repo"], f["fingerprint"]) for f in findings(args.set, args.tag)}
+            and (x["repo"], x["fingerprint"]) not in after_keys]
+    rows += ["", f"Labelled true findings of {args.tag} that {args.to} no longer reports under the same "
+                 f"fingerprint (dropped, or reported under another rule): {len(lost)}",
+             *[f"- {x['repo']} {x['path']}:{x['line']} {x['rule']} ({x['reason']})" for x in lost[:50]]]
+    text = "\n".join([f"# {args.set}: {args.tag} vs {args.to}", "",
+                      "Findings are distinct by repository and fingerprint; TP/FP over each tag's sample "
+                      f"({floors(args)}).", "", *rows, ""])
+    out = HERE / "results" / f"{args.set}-{args.tag}-vs-{args.to}.md"
     out.write_text(text)
     print(text)
 
@@ -280,7 +347,7 @@ def cmd_report(args):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
-    for name in ("scan", "sample", "report"):
+    for name in ("scan", "sample", "report", "compare"):
         s = sub.add_parser(name)
         s.add_argument("--set", required=True, choices=sorted(SETS))
         s.add_argument("--tag", required=True, help="e.g. before, after")
@@ -292,10 +359,12 @@ def main():
             s.add_argument("--per-rule", type=int, default=15)
             s.add_argument("--per-language", type=int, default=0,
                            help="also the K lowest ranks of each language (the code set uses 10)")
+        if name == "compare":
+            s.add_argument("--to", required=True, help="the other tag, e.g. after")
         if name == "sample":
             s.add_argument("--context", action="store_true", help="show the lines around each finding")
     args = p.parse_args()
-    {"scan": cmd_scan, "sample": cmd_sample, "report": cmd_report}[args.cmd](args)
+    {"scan": cmd_scan, "sample": cmd_sample, "report": cmd_report, "compare": cmd_compare}[args.cmd](args)
 
 
 if __name__ == "__main__":

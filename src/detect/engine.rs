@@ -24,7 +24,7 @@ use memchr::memmem;
 use super::secrets::RegexRule;
 use super::{Context, Detector, Options, Sink};
 use crate::item::Item;
-use crate::rules::Catalogue;
+use crate::rules::{is_leaked_credential, Catalogue};
 
 thread_local! {
     /// The lower-cased copy of the current item, reused across items.
@@ -210,17 +210,31 @@ impl Engine {
             catalogue: &self.catalogue,
             options: &self.options,
         };
+        // Content no longer at HEAD: leaked credentials only, and no facts or
+        // issuer references, which describe the repository as it is today.
+        let past = item.provenance.is_past();
+        let (facts, refs) = (out.facts.len(), out.issuer_refs.len());
         let hit_rules = self
             .regex_rules
             .iter()
             .zip(&rule_hit)
-            .filter(|(r, &hit)| hit && r.applies(item))
+            .filter(|(r, &hit)| hit && r.applies(item) && (!past || is_leaked_credential(r.id())))
             .map(|(r, _)| r);
         super::secrets::run(hit_rules, item, &ctx, out);
         for (d, &hit) in self.detectors.iter().zip(&det_hit) {
-            if (hit || d.keywords().is_empty()) && d.applies(item) {
+            if (hit || d.keywords().is_empty())
+                && (!past || d.finds_leaked_credentials())
+                && d.applies(item)
+            {
                 d.detect(item, &ctx, out);
             }
+        }
+        if past {
+            let mut fresh = out.findings.split_off(first_new);
+            fresh.retain(|f| is_leaked_credential(&f.rule_id));
+            out.findings.append(&mut fresh);
+            out.facts.truncate(facts);
+            out.issuer_refs.truncate(refs);
         }
         super::overlap::settle(&mut out.findings, first_new, &self.catalogue);
     }

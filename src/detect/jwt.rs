@@ -29,6 +29,10 @@ const HIGH_LIFETIME: i64 = 3600;
 const SHOWN_MAX: usize = 120;
 
 impl Detector for JwtLiterals {
+    fn finds_leaked_credentials(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "jwt"
     }

@@ -26,6 +26,10 @@ const PRIVATE_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi"];
 const MIN_KEY_CHARS: usize = 16;
 
 impl Detector for KeyFiles {
+    fn finds_leaked_credentials(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "keyfiles"
     }

@@ -61,6 +61,11 @@ pub trait Detector: Send + Sync {
     fn applies(&self, _item: &Item) -> bool {
         true
     }
+    /// Whether it reports leaked credentials (NHI1xx, NHI20x): only such
+    /// detectors run on history blobs no longer at HEAD.
+    fn finds_leaked_credentials(&self) -> bool {
+        false
+    }
     fn detect(&self, item: &Item, ctx: &Context, out: &mut Sink);
     /// Runs once after every item was scanned, over everything found: for
     /// conclusions that need the whole repository (see [`Fact`]).

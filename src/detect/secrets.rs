@@ -64,6 +64,10 @@ impl RegexRule {
         &self.keywords
     }
 
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
     pub fn applies(&self, item: &Item) -> bool {
         self.paths.as_ref().is_none_or(|g| g.is_match(item.path()))
     }

@@ -17,6 +17,14 @@ pub use schema::{Checksum, Example, Pair, Rule, RuleFile};
 /// Rule files compiled into the binary: (file name, contents).
 pub const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 
+/// Rules about a leaked credential (NHI1xx secrets and keys, NHI20x literal
+/// client assertions): the only ones that still matter for content no longer
+/// at HEAD. Posture rules about code, CI or registrations describe what runs
+/// today, so on a past blob they would report nothing anyone can act on.
+pub fn is_leaked_credential(rule_id: &str) -> bool {
+    rule_id.starts_with("NHI1") || rule_id.starts_with("NHI20")
+}
+
 /// All known rules, in file then declaration order, indexed by id.
 #[derive(Debug, Clone, Default)]
 pub struct Catalogue {
@@ -104,6 +112,16 @@ impl Catalogue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leaked_credential_families_are_nhi1xx_and_nhi20x() {
+        for id in ["NHI101", "NHI150", "NHI199", "NHI201", "NHI207"] {
+            assert!(is_leaked_credential(id), "{id}");
+        }
+        for id in ["NHI210", "NHI241", "NHI304", "NHI410", "NHI501"] {
+            assert!(!is_leaked_credential(id), "{id}");
+        }
+    }
 
     #[test]
     fn embedded_catalogue_loads_with_unique_ids() {

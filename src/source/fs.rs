@@ -1,6 +1,8 @@
 //! The working tree: a parallel, .gitignore-aware walk that reads hidden files
 //! (`.github/`, `.env*` — leaks live there) but never `.git/`, never follows
-//! symlinks, and skips binaries and oversized files with a notice.
+//! symlinks, and skips binaries and oversized files with a notice. Inside a
+//! git checkout, a file git tracks is read even when `.gitignore` matches it
+//! (see [`super::tracked`]).
 
 use std::fs::File;
 use std::io::Read;
@@ -10,6 +12,7 @@ use anyhow::{bail, Context as _, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use ignore::{WalkBuilder, WalkState};
 
+use super::tracked::Tracked;
 use super::Event;
 use crate::detect::{Notice, NoticeKind};
 use crate::item::{Item, Provenance};
@@ -47,6 +50,23 @@ pub fn exclude_set(globs: &[String]) -> Result<GlobSet> {
         }
     }
     Ok(b.build()?)
+}
+
+/// As the walk prunes: the path or any folder above it (relative to the base)
+/// matches an `--exclude` glob, or it lies in a `.git` folder.
+pub fn excluded(rel: &str, excludes: &GlobSet) -> bool {
+    let mut end = 0;
+    loop {
+        let next = rel[end..].find('/').map(|i| end + i);
+        let prefix = &rel[..next.unwrap_or(rel.len())];
+        if excludes.is_match(prefix) || prefix.rsplit('/').next() == Some(".git") {
+            return true;
+        }
+        match next {
+            Some(i) => end = i + 1,
+            None => return false,
+        }
+    }
 }
 
 /// The `/`-separated path of `path` relative to `base` (or `path` itself).
@@ -123,13 +143,20 @@ where
             let rel = relative(&base, e.path());
             !filter_excludes.is_match(&rel)
         });
+    let mut tracked = if opts.no_ignore {
+        Tracked::default()
+    } else {
+        Tracked::find(&opts.roots, &opts.base)
+    };
     let max = opts.max_file_size;
     builder.build_parallel().run(|| {
         let mut visit = make_visitor();
         let base = opts.base.clone();
+        let tracked = &tracked;
         Box::new(move |entry| {
             match entry {
                 Ok(entry) => {
+                    tracked.seen(entry.path());
                     if let Some(ev) = read_entry(&base, &entry, max) {
                         visit(ev);
                     }
@@ -139,6 +166,23 @@ where
             WalkState::Continue
         })
     });
+    let mut visit = make_visitor();
+    for n in std::mem::take(&mut tracked.notices) {
+        visit(Event::Notice(n));
+    }
+    for path in tracked.unseen(&opts.base, &excludes) {
+        let rel = relative(&opts.base, &path);
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) => {
+                if let Some(ev) = read_path(rel, &path, meta.file_type(), || Ok(meta), max) {
+                    visit(ev);
+                }
+            }
+            // Tracked but deleted from the working tree: nothing on disk to read.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => visit(notice(NoticeKind::Error, rel, format!("cannot read: {e}"))),
+        }
+    }
     Ok(())
 }
 
@@ -186,7 +230,19 @@ fn read_entry(base: &Path, entry: &ignore::DirEntry, max: u64) -> Option<Event> 
     if ft.is_dir() {
         return None;
     }
-    let rel = relative(base, entry.path());
+    let meta = || entry.metadata().map_err(|e| e.to_string());
+    read_path(relative(base, entry.path()), entry.path(), ft, meta, max)
+}
+
+/// One path the walk reached (or git tracks): an item, or a notice saying
+/// why it was not read.
+fn read_path(
+    rel: String,
+    path: &Path,
+    ft: std::fs::FileType,
+    meta: impl FnOnce() -> Result<std::fs::Metadata, String>,
+    max: u64,
+) -> Option<Event> {
     if ft.is_symlink() {
         return Some(notice(
             NoticeKind::Skipped,
@@ -201,9 +257,9 @@ fn read_entry(base: &Path, entry: &ignore::DirEntry, max: u64) -> Option<Event> 
             "not a regular file (FIFO, socket or device)",
         ));
     }
-    let meta = match entry.metadata() {
+    let meta = match meta() {
         Ok(m) => m,
-        Err(e) => return Some(notice(NoticeKind::Error, rel, e.to_string())),
+        Err(e) => return Some(notice(NoticeKind::Error, rel, e)),
     };
     if meta.len() > max {
         return Some(notice(
@@ -212,7 +268,7 @@ fn read_entry(base: &Path, entry: &ignore::DirEntry, max: u64) -> Option<Event> 
             format!("{} bytes is over --max-file-size ({max} bytes)", meta.len()),
         ));
     }
-    match read_file_sized(entry.path(), max, meta.len()) {
+    match read_file_sized(path, max, meta.len()) {
         Ok(Some(data)) => Some(Event::Item(Item::new(Provenance::File { path: rel }, data))),
         Ok(None) => Some(notice(NoticeKind::Skipped, rel, "binary file")),
         Err(e) => Some(notice(NoticeKind::Error, rel, format!("cannot read: {e}"))),
@@ -260,6 +316,17 @@ mod tests {
         assert!(set.is_match("vendor"));
         assert!(set.is_match("a/vendor"));
         assert!(!set.is_match("src/main.rs"));
+    }
+
+    #[test]
+    fn excludes_apply_to_the_file_and_every_folder_above_it() {
+        let set = exclude_set(&["vendor/".into(), "*.min.js".into()]).unwrap();
+        assert!(excluded("vendor/a/b.env", &set));
+        assert!(excluded("src/vendor/b.env", &set));
+        assert!(excluded("web/app.min.js", &set));
+        assert!(excluded("sub/.git/config", &set));
+        assert!(!excluded("src/main.env", &set));
+        assert!(!excluded("vendorish/x.env", &set));
     }
 
     #[test]

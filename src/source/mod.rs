@@ -4,6 +4,7 @@
 pub mod fs;
 pub mod git;
 pub mod http;
+mod tracked;
 
 use crate::detect::Notice;
 use crate::item::Item;

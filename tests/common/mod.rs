@@ -77,6 +77,18 @@ pub fn json(stdout: &str) -> serde_json::Value {
     serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
 }
 
+/// The rule ids of a JSON report's findings, sorted (repeats kept).
+pub fn rule_ids(report: &serde_json::Value) -> Vec<String> {
+    let mut v: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
 /// Scan `dir` as `.` into a SARIF file (with `extra` flags), assert the exit
 /// code, run sarif-check on it with `--repo dir`, and return its text.
 pub fn scan_to_checked_sarif(dir: &Path, extra: &[&str], expected_code: i32) -> String {

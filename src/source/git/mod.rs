@@ -20,6 +20,7 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use gix::ObjectId;
 use globset::GlobSet;
 
+use super::fs::excluded;
 use super::Event;
 use crate::detect::{Notice, NoticeKind};
 use crate::item::Provenance;
@@ -48,6 +49,42 @@ pub fn open(path: &Path) -> Result<Repo> {
         inner: repo.into_sync(),
         workdir,
     })
+}
+
+/// The working copy that holds `dir` and the paths (relative to its top, `/`
+/// separated) of the regular files its index tracks. None when `dir` is in no
+/// git working copy; an error when there is one whose index cannot be read.
+pub fn tracked_files(dir: &Path) -> Result<Option<(std::path::PathBuf, Vec<String>)>> {
+    use gix::discover::upwards::Error as Upwards;
+    if let Err(e) = gix::discover::upwards(dir) {
+        return match e.downcast_any_ref::<Upwards>() {
+            Some(
+                Upwards::NoGitRepository { .. }
+                | Upwards::NoGitRepositoryWithinCeiling { .. }
+                | Upwards::NoGitRepositoryWithinFs { .. },
+            ) => Ok(None),
+            _ => Err(anyhow!("cannot open the git repository: {e}")),
+        };
+    }
+    let repo = gix::discover(dir).map_err(|e| anyhow!("cannot open the git repository: {e}"))?;
+    let Some(workdir) = repo.workdir().map(Path::to_path_buf) else {
+        return Ok(None);
+    };
+    let index = repo
+        .index_or_empty()
+        .map_err(|e| anyhow!("cannot read the git index: {e}"))?;
+    let mut paths = Vec::new();
+    for entry in index.entries() {
+        use gix::index::entry::{Mode, Stage};
+        // Conflicted entries appear once per stage; stage 0 or the "ours" side names the file once.
+        let stage = entry.stage();
+        if (stage == Stage::Unconflicted || stage == Stage::Ours)
+            && (entry.mode == Mode::FILE || entry.mode == Mode::FILE_EXECUTABLE)
+        {
+            paths.push(String::from_utf8_lossy(entry.path(&index)).into_owned());
+        }
+    }
+    Ok(Some((workdir, paths)))
 }
 
 /// What a history scan is asked to do.
@@ -120,10 +157,22 @@ where
     let at_head = head_blobs(&local, &mut notes);
     let mut jobs: Vec<HistoryJob> = sites
         .into_iter()
-        .map(|site| HistoryJob {
-            at_head: at_head.as_ref().map(|h| h.contains(&site.id)),
-            commit: &commits[site.commit as usize],
-            site,
+        .map(|mut site| {
+            let head_paths = at_head.as_ref().map(|h| h.get(&site.id));
+            // Still at HEAD under another path (renamed, copied): report it
+            // where it is today, so its fingerprint is the tree scan's.
+            if let Some(Some(paths)) = head_paths {
+                if !paths.contains(&site.path) {
+                    if let Some(p) = paths.iter().find(|p| !excluded(p, &opts.excludes)) {
+                        site.path = p.clone();
+                    }
+                }
+            }
+            HistoryJob {
+                at_head: head_paths.map(|p| p.is_some()),
+                commit: &commits[site.commit as usize],
+                site,
+            }
         })
         .collect();
     read::pack_order(&local, &mut jobs);
@@ -212,16 +261,19 @@ fn shallow_commits(repo: &gix::Repository, notes: &mut Notes) -> Result<HashSet<
     Ok(commits.iter().copied().collect())
 }
 
-/// The blobs of HEAD's tree, to tell whether a finding is still at HEAD
-/// (None when there is no HEAD commit).
-fn head_blobs(repo: &gix::Repository, notes: &mut Notes) -> Option<HashSet<ObjectId>> {
+/// The blobs of HEAD's tree with the paths each sits at (sorted), to tell
+/// whether a finding is still at HEAD and where (None when there is no HEAD
+/// commit).
+fn head_blobs(repo: &gix::Repository, notes: &mut Notes) -> Option<HashMap<ObjectId, Vec<String>>> {
     let tree = repo.head_tree_id().ok()?.detach();
-    Some(
-        trees::files(repo, tree, notes)
-            .into_iter()
-            .map(|(_, id)| id)
-            .collect(),
-    )
+    let mut out: HashMap<ObjectId, Vec<String>> = HashMap::new();
+    for (path, id) in trees::files(repo, tree, notes) {
+        out.entry(id).or_default().push(path);
+    }
+    for paths in out.values_mut() {
+        paths.sort();
+    }
+    Some(out)
 }
 
 fn summarise(counts: &read::ReadCounts, notes: &mut Notes, what: &str) {
