@@ -189,16 +189,23 @@ def draw(all_findings, n, per_rule, per_language=0):
     return [f for f in ranked if (f["repo"], f["fingerprint"]) in chosen], population, lang_population
 
 
-def labels(set_name):
+def labels(set_name, tag=None):
+    """(repo, fingerprint) → label. A label with a "tag" applies to that tag only
+    and wins over the untagged one: a change may fix a finding's message (a
+    wrong count, "never expires" on a DPoP proof) while the fingerprint stays."""
     path = HERE / "labels" / f"{set_name}.jsonl"
-    out = {}
+    out, tagged = {}, {}
     if path.exists():
         for i, line in enumerate(path.read_text().splitlines(), 1):
             if line.strip():
                 x = json.loads(line)
                 if x.get("label") not in ("TP", "FP"):
                     sys.exit(f"{path}:{i}: label must be TP or FP")
-                out[(x["repo"], x["fingerprint"])] = x
+                if "tag" not in x:
+                    out[(x["repo"], x["fingerprint"])] = x
+                elif x["tag"] == tag:
+                    tagged[(x["repo"], x["fingerprint"])] = x
+    out.update(tagged)
     return out
 
 
@@ -215,7 +222,7 @@ def context(f, radius=3):
 
 def cmd_sample(args):
     sample, _, _ = draw(findings(args.set, args.tag), args.n, args.per_rule, args.per_language)
-    have = labels(args.set)
+    have = labels(args.set, args.tag)
     todo = [f for f in sample if (f["repo"], f["fingerprint"]) not in have]
     print(f"# {len(sample)} in the sample, {len(todo)} without a label", file=sys.stderr)
     for f in todo:
@@ -232,7 +239,7 @@ def cmd_sample(args):
 def cmd_report(args):
     sample, population, lang_population = draw(findings(args.set, args.tag), args.n, args.per_rule,
                                                args.per_language)
-    have = labels(args.set)
+    have = labels(args.set, args.tag)
     per = defaultdict(lambda: [0, 0, 0])  # tp, fp, unlabeled
     per_lang = defaultdict(lambda: [0, 0, 0])
     for f in sample:
@@ -304,7 +311,7 @@ def floors(args):
 def per_rule(set_name, tag, n, per_rule_floor, per_language=0):
     """rule → (population, tp, fp, unlabeled) for one tag's sample."""
     sample, population, _ = draw(findings(set_name, tag), n, per_rule_floor, per_language)
-    have = labels(set_name)
+    have = labels(set_name, tag)
     out = {r: [population[r], 0, 0, 0] for r in population}
     for f in sample:
         x = have.get((f["repo"], f["fingerprint"]))
@@ -330,7 +337,7 @@ def cmd_compare(args):
     # True findings of the first run that the second no longer reports (same
     # repository and fingerprint): what a precision change cost in recall.
     after_keys = {(f["repo"], f["fingerprint"]) for f in findings(args.set, args.to)}
-    lost = [x for x in labels(args.set).values() if x["label"] == "TP"
+    lost = [x for x in labels(args.set, args.tag).values() if x["label"] == "TP"
             and (x["repo"], x["fingerprint"]) in {(f["repo"], f["fingerprint"]) for f in findings(args.set, args.tag)}
             and (x["repo"], x["fingerprint"]) not in after_keys]
     rows += ["", f"Labelled true findings of {args.tag} that {args.to} no longer reports under the same "
