@@ -21,6 +21,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 use anyhow::{Context as _, Result};
 use memchr::memmem;
 
+use super::decode::{self, Gates};
 use super::secrets::RegexRule;
 use super::{Context, Detector, Options, Sink};
 use crate::item::Item;
@@ -68,12 +69,15 @@ fn close_over_substrings(keywords: &[String], targets: Vec<Vec<Target>>) -> Vec<
 enum Target {
     Rule(usize),
     Detector(usize),
+    Decode(decode::Kind),
 }
 
 pub struct Engine {
     catalogue: Catalogue,
     options: Options,
     regex_rules: Vec<RegexRule>,
+    /// Per regex rule: whether it runs on decoded content (secret rules do).
+    rule_decoded: Vec<bool>,
     detectors: Vec<Box<dyn Detector>>,
     /// Keyword automata, each with the rules and detectors its patterns gate.
     prefilters: Vec<(AhoCorasick, Vec<Vec<Target>>)>,
@@ -115,6 +119,17 @@ impl Engine {
                 add(kw, Target::Detector(i));
             }
         }
+        for (kw, kind) in decode::keywords() {
+            add(kw, Target::Decode(*kind));
+        }
+        let rule_decoded = regex_rules
+            .iter()
+            .map(|r| {
+                catalogue
+                    .get(r.id())
+                    .is_some_and(|m| m.tags.iter().any(|t| t == "secret"))
+            })
+            .collect();
         let targets = close_over_substrings(&keywords, targets);
         let (long, short): (Vec<_>, Vec<_>) = keywords
             .into_iter()
@@ -138,6 +153,7 @@ impl Engine {
             catalogue,
             options,
             regex_rules,
+            rule_decoded,
             detectors,
             prefilters,
             short,
@@ -168,14 +184,16 @@ impl Engine {
         }
     }
 
-    /// Run every rule and detector that applies to `item`.
-    pub fn scan(&self, item: &Item, out: &mut Sink) {
-        let first_new = out.findings.len();
-        let mut rule_hit = vec![false; self.regex_rules.len()];
-        let mut det_hit = vec![false; self.detectors.len()];
+    /// Which rules, detectors and decoders the keywords in `data` enable.
+    fn prefilter(&self, data: &[u8]) -> Hits {
+        let mut hits = Hits {
+            rules: vec![false; self.regex_rules.len()],
+            detectors: vec![false; self.detectors.len()],
+            decode: Gates::default(),
+        };
         LOWERED.with_borrow_mut(|lower| {
             lower.clear();
-            lower.extend(item.data.iter().map(u8::to_ascii_lowercase));
+            lower.extend(data.iter().map(u8::to_ascii_lowercase));
             // Leftmost-longest finds, at each start, the longest keyword there;
             // shorter ones inside it are covered by `close_over_substrings`,
             // and restarting one byte after the match start finds keywords
@@ -184,10 +202,7 @@ impl Engine {
                 let mut at = 0;
                 while let Some(m) = automaton.find(Input::new(&lower[..]).span(at..lower.len())) {
                     for t in &targets[m.pattern().as_usize()] {
-                        match *t {
-                            Target::Rule(i) => rule_hit[i] = true,
-                            Target::Detector(i) => det_hit[i] = true,
-                        }
+                        hits.set(*t);
                     }
                     at = m.start() + 1;
                 }
@@ -195,10 +210,7 @@ impl Engine {
             for (finder, targets) in &self.short {
                 if finder.find(lower).is_some() {
                     for t in targets {
-                        match *t {
-                            Target::Rule(i) => rule_hit[i] = true,
-                            Target::Detector(i) => det_hit[i] = true,
-                        }
+                        hits.set(*t);
                     }
                 }
             }
@@ -206,23 +218,104 @@ impl Engine {
                 *lower = Vec::new();
             }
         });
+        hits
+    }
+
+    /// Whether the rule `id`'s keywords occur in `data` or in what decoding
+    /// it yields: the path a positive example must take for the rule to run
+    /// (`nhiscan rules check` proves it for every example).
+    pub fn keywords_reach(&self, id: &str, data: &[u8]) -> bool {
+        self.reach(id, data, 0)
+    }
+
+    fn reach(&self, id: &str, data: &[u8], depth: u8) -> bool {
+        let hits = self.prefilter(data);
+        let direct = self
+            .regex_rules
+            .iter()
+            .zip(&hits.rules)
+            .any(|(r, &hit)| hit && r.id() == id);
+        if direct || depth >= decode::MAX_DEPTH || !hits.decode.any() {
+            return direct;
+        }
+        let mut budget = decode::BUDGET;
+        decode::candidates(data, hits.decode, &mut budget)
+            .iter()
+            .any(|d| self.reach(id, &d.data, depth + 1))
+    }
+
+    /// Run every rule and detector that applies to `item`, then the same on
+    /// the encoded content it holds (see [`decode`]).
+    pub fn scan(&self, item: &Item, out: &mut Sink) {
+        let first_new = out.findings.len();
+        let mut budget = decode::BUDGET;
+        self.scan_at(item, out, 0, &mut budget);
+        super::overlap::settle(&mut out.findings, first_new, &self.catalogue);
+    }
+
+    fn scan_at(&self, item: &Item, out: &mut Sink, depth: u8, budget: &mut usize) {
+        let decoded = depth > 0;
+        let hits = self.prefilter(&item.data);
         let ctx = Context {
             catalogue: &self.catalogue,
             options: &self.options,
         };
+        let first_new = out.findings.len();
         let hit_rules = self
             .regex_rules
             .iter()
-            .zip(&rule_hit)
-            .filter(|(r, &hit)| hit && r.applies(item))
-            .map(|(r, _)| r);
+            .zip(&hits.rules)
+            .zip(&self.rule_decoded)
+            .filter(|((r, &hit), &on_decoded)| {
+                hit && (!decoded || on_decoded) && r.applies(item)
+            })
+            .map(|((r, _), _)| r);
         super::secrets::run(hit_rules, item, &ctx, out);
-        for (d, &hit) in self.detectors.iter().zip(&det_hit) {
-            if (hit || d.keywords().is_empty()) && d.applies(item) {
+        for (d, &hit) in self.detectors.iter().zip(&hits.detectors) {
+            if (hit || d.keywords().is_empty())
+                && (!decoded || d.scans_decoded())
+                && d.applies(item)
+            {
                 d.detect(item, &ctx, out);
             }
         }
-        super::overlap::settle(&mut out.findings, first_new, &self.catalogue);
+        if depth >= decode::MAX_DEPTH || !hits.decode.any() {
+            return;
+        }
+        for d in decode::candidates(&item.data, hits.decode, budget) {
+            let inner = Item::new(item.provenance.clone(), d.data.clone());
+            let mut sink = Sink::default();
+            self.scan_at(&inner, &mut sink, depth + 1, budget);
+            for mut f in sink.findings {
+                decode::remap(&mut f, item, &inner, &d);
+                // The plain text already said it (a PEM with `\n` escapes is
+                // found as it stands and again once the escapes are undone).
+                let said = out.findings[first_new..]
+                    .iter()
+                    .any(|g| g.rule_id == f.rule_id && decode::overlaps(&g.location, &f.location));
+                if !said {
+                    out.findings.push(f);
+                }
+            }
+            out.notices.extend(sink.notices);
+        }
+    }
+}
+
+/// What the prefilter found in one text.
+struct Hits {
+    rules: Vec<bool>,
+    detectors: Vec<bool>,
+    decode: Gates,
+}
+
+impl Hits {
+    fn set(&mut self, t: Target) {
+        match t {
+            Target::Rule(i) => self.rules[i] = true,
+            Target::Detector(i) => self.detectors[i] = true,
+            Target::Decode(k) => self.decode.open(k),
+        }
     }
 }
 

@@ -34,6 +34,10 @@ impl Detector for KeyFiles {
         &["\"kty\"", "\"service_account\""]
     }
 
+    fn scans_decoded(&self) -> bool {
+        true
+    }
+
     fn detect(&self, item: &Item, ctx: &Context, out: &mut Sink) {
         let Some(doc) = spanned_json::parse(&item.data) else {
             return;

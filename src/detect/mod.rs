@@ -5,6 +5,7 @@
 pub mod checksum;
 pub mod ci;
 pub mod code;
+pub mod decode;
 pub mod engine;
 pub mod filters;
 pub mod issuer_refs;
@@ -62,6 +63,12 @@ pub trait Detector: Send + Sync {
         true
     }
     fn detect(&self, item: &Item, ctx: &Context, out: &mut Sink);
+    /// Whether it also runs on decoded content (base64, percent-encoded or
+    /// escaped text found inside an item; see [`decode`]). Key detectors do;
+    /// checks of code, CI files and documents by path do not.
+    fn scans_decoded(&self) -> bool {
+        false
+    }
     /// Runs once after every item was scanned, over everything found: for
     /// conclusions that need the whole repository (see [`Fact`]).
     fn finish(&self, _ctx: &Context, _sink: &mut Sink) {}

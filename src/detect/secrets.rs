@@ -60,6 +60,10 @@ impl RegexRule {
         })
     }
 
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
     pub fn keywords(&self) -> &[String] {
         &self.keywords
     }
