@@ -6,6 +6,7 @@ pub mod checksum;
 pub mod ci;
 pub mod code;
 pub mod decode;
+pub mod derkeys;
 pub mod engine;
 pub mod filters;
 pub mod issuer_refs;
@@ -78,6 +79,7 @@ pub trait Detector: Send + Sync {
 pub fn registry() -> Vec<Box<dyn Detector>> {
     vec![
         Box::new(keyfiles::KeyFiles),
+        Box::new(derkeys::DerKeys),
         Box::new(jwt::JwtLiterals),
         Box::new(registrations::ClientRegistrations::default()),
         Box::new(ci::CiDetector),

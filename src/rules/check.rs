@@ -21,13 +21,19 @@ pub fn check(catalogue: &Catalogue) -> Vec<String> {
     };
     for rule in catalogue.rules().iter().filter(|r| r.enabled) {
         for (i, ex) in rule.examples.iter().enumerate() {
-            if !fires(&engine, &rule.id, ex) {
-                problems.push(format!(
-                    "{}: example {} does not raise the rule",
-                    rule.id,
-                    i + 1
-                ));
-            }
+            // The prefilter proof: a regex rule runs only when one of its own
+            // keywords occurs in the text or in what the text decodes to.
+            let reached = rule.pattern.is_none()
+                || engine.keywords_reach(&rule.id, ex.text().as_bytes());
+            let problem = match (fires(&engine, &rule.id, ex), reached) {
+                (true, true) => continue,
+                (false, true) => "does not raise the rule",
+                (false, false) => {
+                    "does not raise the rule: none of its keywords occurs in it, so the prefilter never runs it"
+                }
+                (true, false) => "raises the rule, but not through the rule's own keywords",
+            };
+            problems.push(format!("{}: example {} {problem}", rule.id, i + 1));
         }
         for (i, ex) in rule.negative_examples.iter().enumerate() {
             if fires(&engine, &rule.id, ex) {
@@ -141,5 +147,54 @@ rules:
         .unwrap();
         let p = check(&c);
         assert_eq!(p.len(), 2, "{p:?}");
+    }
+
+    #[test]
+    fn an_example_the_keywords_miss_is_reported() {
+        let mut c = Catalogue::default();
+        c.add_file(
+            "t.yaml",
+            r#"
+rules:
+  - id: NHI9002
+    name: test-rule
+    severity: high
+    confidence: high
+    short_description: s
+    full_description: f
+    help: h
+    fix: x
+    pattern: '(?:tok|key)_[a-z]{8}'
+    keywords: [tok_]
+    examples: ["key_abcdefgh tok_"]
+    negative_examples: ["nothing"]
+"#,
+        )
+        .unwrap();
+        let p = check(&c);
+        assert!(p.is_empty(), "the keyword occurs: {p:?}");
+        c = Catalogue::default();
+        c.add_file(
+            "t.yaml",
+            r#"
+rules:
+  - id: NHI9002
+    name: test-rule
+    severity: high
+    confidence: high
+    short_description: s
+    full_description: f
+    help: h
+    fix: x
+    pattern: '(?:tok|key)_[a-z]{8}'
+    keywords: [tok_]
+    examples: ["key_abcdefgh"]
+    negative_examples: ["nothing"]
+"#,
+        )
+        .unwrap();
+        let p = check(&c);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].contains("none of its keywords occurs"), "{p:?}");
     }
 }
