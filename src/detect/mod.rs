@@ -13,6 +13,7 @@ pub mod issuer_refs;
 pub mod jwks;
 pub mod jwt;
 pub mod keyfiles;
+pub mod keystore;
 pub mod metadata;
 pub mod overlap;
 pub mod registrations;
@@ -80,6 +81,8 @@ pub fn registry() -> Vec<Box<dyn Detector>> {
     vec![
         Box::new(keyfiles::KeyFiles),
         Box::new(derkeys::DerKeys),
+        Box::new(keystore::KeyStores),
+        Box::new(keystore::BinaryKeyStores),
         Box::new(jwt::JwtLiterals),
         Box::new(registrations::ClientRegistrations::default()),
         Box::new(ci::CiDetector),
