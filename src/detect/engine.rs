@@ -224,11 +224,11 @@ impl Engine {
     /// Whether the rule `id`'s keywords occur in `data` or in what decoding
     /// it yields: the path a positive example must take for the rule to run
     /// (`nhiscan rules check` proves it for every example).
-    pub fn keywords_reach(&self, id: &str, data: &[u8]) -> bool {
-        self.reach(id, data, 0)
+    pub fn keywords_reach(&self, id: &str, data: &[u8], path: &str) -> bool {
+        self.reach(id, data, path, 0)
     }
 
-    fn reach(&self, id: &str, data: &[u8], depth: u8) -> bool {
+    fn reach(&self, id: &str, data: &[u8], path: &str, depth: u8) -> bool {
         let hits = self.prefilter(data);
         let direct = self
             .regex_rules
@@ -239,9 +239,9 @@ impl Engine {
             return direct;
         }
         let mut budget = decode::BUDGET;
-        decode::candidates(data, hits.decode, &mut budget)
+        decode::candidates(data, path, hits.decode, &mut budget)
             .iter()
-            .any(|d| self.reach(id, &d.data, depth + 1))
+            .any(|d| self.reach(id, &d.data, path, depth + 1))
     }
 
     /// Run every rule and detector that applies to `item`, then the same on
@@ -282,7 +282,7 @@ impl Engine {
         if depth >= decode::MAX_DEPTH || !hits.decode.any() {
             return;
         }
-        for d in decode::candidates(&item.data, hits.decode, budget) {
+        for d in decode::candidates(&item.data, item.path(), hits.decode, budget) {
             let inner = Item::new(item.provenance.clone(), d.data.clone());
             let mut sink = Sink::default();
             self.scan_at(&inner, &mut sink, depth + 1, budget);

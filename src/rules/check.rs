@@ -24,7 +24,7 @@ pub fn check(catalogue: &Catalogue) -> Vec<String> {
             // The prefilter proof: a regex rule runs only when one of its own
             // keywords occurs in the text or in what the text decodes to.
             let reached = rule.pattern.is_none()
-                || engine.keywords_reach(&rule.id, ex.text().as_bytes());
+                || engine.keywords_reach(&rule.id, ex.text().as_bytes(), ex.path());
             let problem = match (fires(&engine, &rule.id, ex), reached) {
                 (true, true) => continue,
                 (false, true) => "does not raise the rule",

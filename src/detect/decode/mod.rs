@@ -16,6 +16,7 @@
 //! The engine stops after [`MAX_DEPTH`] nested decodings.
 
 pub mod base64;
+pub mod concat;
 pub mod der;
 pub mod escape;
 pub mod percent;
@@ -39,10 +40,12 @@ pub enum Kind {
     Base64,
     Percent,
     Escaped,
+    /// String literals joined where code concatenates them.
+    Joined,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Base64, Kind::Percent, Kind::Escaped];
+    pub const ALL: [Kind; 4] = [Kind::Base64, Kind::Percent, Kind::Escaped, Kind::Joined];
 
     /// The name findings carry in `properties.encoding`.
     pub fn name(self) -> &'static str {
@@ -50,6 +53,7 @@ impl Kind {
             Kind::Base64 => "base64",
             Kind::Percent => "percent",
             Kind::Escaped => "escaped",
+            Kind::Joined => "joined-literals",
         }
     }
 
@@ -103,6 +107,9 @@ const ESCAPE_HINTS: &[&str] = &[
     "key\\\"",
 ];
 
+/// Code whose literals may hold a split key or a JSON key.
+const JOIN_HINTS: &[&str] = &["private key-----", "\"kty\""];
+
 /// Every gating keyword with the kind it gates, lower-cased.
 pub fn keywords() -> &'static [(String, Kind)] {
     static KW: OnceLock<Vec<(String, Kind)>> = OnceLock::new();
@@ -115,6 +122,7 @@ pub fn keywords() -> &'static [(String, Kind)] {
         }
         v.extend(PERCENT_HINTS.iter().map(|k| (k.to_string(), Kind::Percent)));
         v.extend(ESCAPE_HINTS.iter().map(|k| (k.to_string(), Kind::Escaped)));
+        v.extend(JOIN_HINTS.iter().map(|k| (k.to_string(), Kind::Joined)));
         v.sort();
         v.dedup();
         v
@@ -123,7 +131,7 @@ pub fn keywords() -> &'static [(String, Kind)] {
 
 /// Which decoders the prefilter enabled for an item.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Gates([bool; 3]);
+pub struct Gates([bool; 4]);
 
 impl Gates {
     pub fn open(&mut self, k: Kind) {
@@ -167,8 +175,11 @@ impl Decoded {
 
 /// The encoded candidates of `data` for the open gates, decoded, within
 /// `budget` decoded bytes (reduced by what is used).
-pub fn candidates(data: &[u8], gates: Gates, budget: &mut usize) -> Vec<Decoded> {
+pub fn candidates(data: &[u8], path: &str, gates: Gates, budget: &mut usize) -> Vec<Decoded> {
     let mut out = Vec::new();
+    if gates.is_open(Kind::Joined) {
+        concat::candidates(data, path, &mut out);
+    }
     if gates.is_open(Kind::Base64) {
         base64::text_candidates(data, &mut out);
     }
@@ -236,6 +247,7 @@ fn describe(k: Kind) -> &'static str {
         Kind::Base64 => "base64-encoded",
         Kind::Percent => "percent-encoded",
         Kind::Escaped => "backslash-escaped",
+        Kind::Joined => "joined string-literal",
     }
 }
 
@@ -274,7 +286,7 @@ mod tests {
         gates.open(Kind::Percent);
         let text = b"a=%22client_secret%22%3A%22abcdefghijklmnop%22 b=%22client_secret%22%3A%22abcdefghijklmnop%22";
         let mut budget = 40;
-        let got = candidates(text, gates, &mut budget);
+        let got = candidates(text, "a.txt", gates, &mut budget);
         assert_eq!(got.len(), 1);
         assert!(budget < 40);
     }
