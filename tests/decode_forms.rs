@@ -38,6 +38,7 @@ fn every_form_is_found_where_it_is_written() {
         ("Keys.cs", "NHI155", 4, 4, "joined-literals"),
         ("SplitKey.java", "NHI150", 2, 6, "joined-literals"),
         ("access.log", "NHI101", 1, 1, "percent"),
+        ("escaped.go", "NHI199", 3, 3, "escaped"),
         ("jwk.ts", "NHI155", 1, 1, "joined-literals"),
         ("k8s-secret.yaml", "NHI101", 8, 8, "base64"),
         ("k8s-secret.yaml", "NHI150", 7, 7, "base64"),
