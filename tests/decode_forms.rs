@@ -35,17 +35,21 @@ fn every_form_is_found_where_it_is_written() {
         .collect();
     got.sort();
     let want = [
-        ("Keys.cs", "NHI155", 4, 4, "joined-literals"),
-        ("SplitKey.java", "NHI150", 2, 6, "joined-literals"),
+        ("Keys.cs", "NHI155", 4, 4, "code-literal"),
+        ("SplitKey.java", "NHI150", 2, 6, "code-literal"),
         ("access.log", "NHI101", 1, 1, "percent"),
         ("escaped.go", "NHI199", 3, 3, "escaped"),
-        ("jwk.ts", "NHI155", 1, 1, "joined-literals"),
+        ("jwk-object.ts", "NHI155", 6, 6, "code-literal"),
+        ("jwk.ts", "NHI155", 1, 1, "code-literal"),
+        ("jwks.go", "NHI155", 3, 3, "code-literal"),
+        ("jwks.go", "NHI155", 5, 5, "code-literal"),
+        ("jwks_dict.py", "NHI155", 5, 5, "code-literal"),
         ("k8s-secret.yaml", "NHI101", 8, 8, "base64"),
         ("k8s-secret.yaml", "NHI150", 7, 7, "base64"),
         ("k8s-secret.yaml", "NHI155", 9, 9, "base64"),
         ("nested.json", "NHI155", 3, 3, "escaped"),
         ("realm-export.json", "NHI153", 6, 6, "-"),
-        ("split_key.py", "NHI150", 2, 16, "joined-literals"),
+        ("split_key.py", "NHI150", 2, 16, "code-literal"),
     ];
     let want: Vec<(String, String, u64, u64, String)> = want
         .iter()

@@ -20,6 +20,9 @@ pub fn candidates(data: &[u8], path: &str, out: &mut Vec<Decoded>) {
         return;
     };
     let toks = lexer::lex(src, lang);
+    if src.contains("kty") {
+        objects(src, &toks, out);
+    }
     // The next literal joined to the one at `j`: adjacent (Python, Ruby), or
     // after one concatenation operator. Comments never become tokens.
     let op = match lang {
@@ -77,6 +80,119 @@ pub fn candidates(data: &[u8], path: &str, out: &mut Vec<Decoded>) {
             map: Some(map),
         });
     }
+}
+
+/// Longest object literal rewritten, in tokens.
+const MAX_OBJECT_TOKENS: usize = 4096;
+
+/// Object and dict literals in code that have a `kty` member (a JWK written
+/// as a JavaScript object or a Python dict), rewritten as JSON so the JWK
+/// check reads them: keys quoted, single-quoted strings double-quoted,
+/// trailing commas dropped, `True`/`False`/`None` spelled as JSON. A value
+/// that is not a literal (a variable, a call) becomes `null`: a reference is
+/// not key material.
+fn objects(src: &str, toks: &[lexer::Tok], out: &mut Vec<Decoded>) {
+    let pairs = lexer::pair_brackets(src, toks);
+    let text = |t: &lexer::Tok| &src[t.start..t.end];
+    let mut done = 0;
+    for (k, t) in toks.iter().enumerate() {
+        let named_kty = match t.kind {
+            Tok::Ident => text(t) == "kty",
+            Tok::Str => text(t).len() == 5 && &text(t)[1..4] == "kty",
+            _ => false,
+        };
+        if !named_kty || k < done || toks.get(k + 1).map(text) != Some(":") {
+            continue;
+        }
+        // The innermost `{` still open at the key.
+        let Some(open) = (0..k).rev().find(|&o| text(&toks[o]) == "{" && pairs[o] > k) else {
+            continue;
+        };
+        let close = pairs[open];
+        if close - open > MAX_OBJECT_TOKENS {
+            continue;
+        }
+        done = close;
+        if let Some(d) = as_json(src, &toks[open..=close]) {
+            out.push(d);
+        }
+    }
+}
+
+fn as_json(src: &str, toks: &[lexer::Tok]) -> Option<Decoded> {
+    let data = src.as_bytes();
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut map: Vec<usize> = Vec::new();
+    let push = |bytes: &mut Vec<u8>, map: &mut Vec<usize>, s: &[u8], at: usize| {
+        bytes.extend_from_slice(s);
+        map.extend(std::iter::repeat_n(at, s.len()));
+    };
+    let mut i = 0;
+    while i < toks.len() {
+        let t = &toks[i];
+        let tx = &src[t.start..t.end];
+        let next_is_colon = toks.get(i + 1).is_some_and(|n| &src[n.start..n.end] == ":");
+        match (t.kind, tx) {
+            (Tok::Punct, "{" | "[" | ":" | ",") => push(&mut bytes, &mut map, tx.as_bytes(), t.start),
+            (Tok::Punct, "}" | "]") => {
+                if bytes.last() == Some(&b',') {
+                    bytes.pop();
+                    map.pop();
+                }
+                push(&mut bytes, &mut map, tx.as_bytes(), t.start);
+            }
+            (Tok::Str, _) => {
+                let mut content = Vec::new();
+                let mut at = Vec::new();
+                let end = literal_content(data, t.start, t.end, &mut content, &mut at);
+                push(&mut bytes, &mut map, b"\"", t.start);
+                for (b, a) in content.iter().zip(&at) {
+                    if *b == b'"' || *b == b'\\' {
+                        push(&mut bytes, &mut map, b"\\", *a);
+                    }
+                    push(&mut bytes, &mut map, &[*b], *a);
+                }
+                push(&mut bytes, &mut map, b"\"", end);
+            }
+            (Tok::Ident, _) if next_is_colon => {
+                push(&mut bytes, &mut map, b"\"", t.start);
+                for (n, b) in tx.bytes().enumerate() {
+                    push(&mut bytes, &mut map, &[b], t.start + n);
+                }
+                push(&mut bytes, &mut map, b"\"", t.end);
+            }
+            (Tok::Ident, "true" | "True") => push(&mut bytes, &mut map, b"true", t.start),
+            (Tok::Ident, "false" | "False") => push(&mut bytes, &mut map, b"false", t.start),
+            (Tok::Ident, "null" | "None" | "nil") => push(&mut bytes, &mut map, b"null", t.start),
+            (Tok::Num, _) => push(&mut bytes, &mut map, tx.as_bytes(), t.start),
+            _ => {
+                // Not a literal: the whole value up to the next `,` or the
+                // enclosing closer at this depth becomes null.
+                push(&mut bytes, &mut map, b"null", t.start);
+                let mut depth = 0i32;
+                while i + 1 < toks.len() {
+                    let n = &src[toks[i + 1].start..toks[i + 1].end];
+                    match n {
+                        "(" | "[" | "{" => depth += 1,
+                        ")" | "]" | "}" if depth > 0 => depth -= 1,
+                        "," | "}" | "]" if depth == 0 => break,
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+        }
+        i += 1;
+    }
+    let start = toks.first()?.start;
+    let end = toks.last()?.end;
+    map.push(end);
+    Some(Decoded {
+        kind: Kind::Joined,
+        span: start..end,
+        data: bytes,
+        map: Some(map),
+    })
 }
 
 /// Append a literal token's content, escapes undone, with each byte's source
@@ -142,6 +258,14 @@ mod tests {
         let d = &out[0];
         let at = d.data.windows(4).position(|w| w == b"QUJD").unwrap();
         assert_eq!(&src.as_bytes()[d.to_parent(at..at + 4)], b"QUJD");
+    }
+
+    #[test]
+    fn object_and_dict_literals_become_json() {
+        let js = "const k = {\n  kty: 'EC', crv: 'P-256',\n  d: 'abc\\'d', x: process.env.X,\n  ext: true,\n};";
+        assert_eq!(joined("k.js", js), [r#"{"kty":"EC","crv":"P-256","d":"abc'd","x":null,"ext":true}"#]);
+        let py = "KEY = {'kty': 'OKP', 'd': key(1, 2), 'x': None}";
+        assert_eq!(joined("k.py", py), [r#"{"kty":"OKP","d":null,"x":null}"#]);
     }
 
     #[test]
