@@ -20,24 +20,25 @@ const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, CONFIG
 /// contains, whatever surrounds it. Forms shorter than 6 characters are left
 /// out (too common to gate anything).
 pub fn aligned_forms(word: &[u8]) -> Vec<String> {
-    let mut out = Vec::new();
-    for lead in 0..3usize {
-        let mut bytes = vec![0u8; lead];
-        bytes.extend_from_slice(word);
-        let enc = STANDARD.encode(&bytes);
-        let total_bits = 8 * bytes.len();
-        // Character i covers bits 6i..6i+6: known when it lies wholly inside the word.
-        let known: String = enc
-            .chars()
-            .enumerate()
-            .filter(|&(i, _)| 6 * i >= 8 * lead && 6 * i + 6 <= total_bits)
-            .map(|(_, c)| c)
-            .collect();
-        if known.len() >= 6 {
-            out.push(known);
-        }
-    }
-    out
+    (0..3).filter_map(|lead| aligned_form(word, lead)).collect()
+}
+
+/// The form of `word` at byte `lead` (0-2) of a 3-byte group: for structures
+/// at a known offset from the start of the encoded text (a key's or a key
+/// store's header), only that alignment occurs.
+pub fn aligned_form(word: &[u8], lead: usize) -> Option<String> {
+    let mut bytes = vec![0u8; lead];
+    bytes.extend_from_slice(word);
+    let enc = STANDARD.encode(&bytes);
+    let total_bits = 8 * bytes.len();
+    // Character i covers bits 6i..6i+6: known when it lies wholly inside the word.
+    let known: String = enc
+        .chars()
+        .enumerate()
+        .filter(|&(i, _)| 6 * i >= 8 * lead && 6 * i + 6 <= total_bits)
+        .map(|(_, c)| c)
+        .collect();
+    (known.len() >= 6).then_some(known)
 }
 
 pub fn is_b64(b: u8) -> bool {

@@ -63,45 +63,18 @@ impl Kind {
 }
 
 /// Words whose encoded form marks an item worth decoding: the credential
-/// names and armour the rules look for.
-const HINT_WORDS: &[&str] = &[
-    "-----BEGIN",
-    "PRIVATE KEY",
-    "secret",
-    "Secret",
-    "SECRET",
-    "password",
-    "Password",
-    "PASSWORD",
-    "client_id",
-    "clientId",
-    "token",
-    "Token",
-    "TOKEN",
-    "\"kty\"",
-    "aws_",
-    "AWS_",
-    "xoxb-",
-    "xoxp-",
-];
+/// names and armour the rules look for. Each costs three prefilter keywords
+/// (one per byte alignment), and every 64 keywords cost the prefilter one
+/// more pass over every item, so the list is short: `ecret` stands for
+/// `secret` and `Secret`, `assword` for `password` and `Password`.
+const HINT_WORDS: &[&str] = &["-----BEGIN", "ecret", "ECRET", "assword", "ASSWORD", "\"kty\""];
 
 /// Percent-encoded and escaped forms that gate those decoders (lower case:
 /// the prefilter compares lower-cased text).
-const PERCENT_HINTS: &[&str] = &[
-    "%2d%2d%2d%2d%2dbegin",
-    "secret%22",
-    "secret%3d",
-    "secret%3a",
-    "password%3d",
-    "password%22",
-    "token%3d",
-    "token%22",
-    "%22kty%22",
-];
+const PERCENT_HINTS: &[&str] = &["%2d%2d%2d%2d%2d", "secret%", "password%", "token%", "kty%22"];
 const ESCAPE_HINTS: &[&str] = &[
     "\\\"kty\\\"",
     "secret\\\"",
-    "secret\\\\\\\"",
     "password\\\"",
     "token\\\"",
     "key\\\"",

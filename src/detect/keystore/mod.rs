@@ -61,27 +61,22 @@ pub fn summarise(data: &[u8]) -> Option<Summary> {
     (s.private_keys + s.secret_keys > 0).then_some(s)
 }
 
-/// Base64 forms of the stores' first bytes (JKS and JCEKS magic with
-/// version 2, PKCS#12 version 3 followed by its authSafe SEQUENCE).
+/// Base64 forms of the stores' first bytes: the JKS and JCEKS magic with
+/// version 2 (offset 0), PKCS#12's version 3 and authSafe SEQUENCE after a
+/// 4-byte header (offset 4, alignment 1).
 fn keywords() -> &'static [&'static str] {
     static KW: OnceLock<Vec<&'static str>> = OnceLock::new();
     KW.get_or_init(|| {
-        let hints: [&[u8]; 3] = [
-            &[0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2],
-            &[0xce, 0xce, 0xce, 0xce, 0, 0, 0, 2],
-            &[0x02, 0x01, 0x03, 0x30, 0x82],
+        let hints: [(&[u8], usize); 3] = [
+            (&[0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2], 0),
+            (&[0xce, 0xce, 0xce, 0xce, 0, 0, 0, 2], 0),
+            (&[0x02, 0x01, 0x03, 0x30, 0x82], 1),
         ];
-        let mut v: Vec<&'static str> = Vec::new();
-        for h in hints {
-            // Stores start a base64 run: only the aligned form at byte 0
-            // matters for the magic numbers, all three for PKCS#12's version.
-            for form in base64::aligned_forms(h) {
-                if !v.contains(&form.as_str()) {
-                    v.push(Box::leak(form.into_boxed_str()));
-                }
-            }
-        }
-        v
+        hints
+            .iter()
+            .filter_map(|&(h, lead)| base64::aligned_form(h, lead))
+            .map(|f| &*Box::leak(f.into_boxed_str()))
+            .collect()
     })
 }
 
