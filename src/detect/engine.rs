@@ -256,6 +256,7 @@ impl Engine {
         }
         let mut budget = decode::BUDGET;
         decode::candidates(data, path, hits.decode, &mut budget)
+            .0
             .iter()
             .any(|d| self.reach(id, &d.data, path, depth + 1))
     }
@@ -298,7 +299,18 @@ impl Engine {
         if depth >= decode::MAX_DEPTH || !hits.decode.any() {
             return;
         }
-        for d in decode::candidates(&item.data, item.path(), hits.decode, budget) {
+        let (candidates, cut) = decode::candidates(&item.data, item.path(), hits.decode, budget);
+        if cut && depth == 0 {
+            out.note(
+                item.path(),
+                format!(
+                    "encoded content past the decoding budget ({} candidates, {} KiB decoded per file) was not decoded",
+                    decode::MAX_CANDIDATES,
+                    decode::BUDGET >> 10
+                ),
+            );
+        }
+        for d in candidates {
             let inner = Item::new(item.provenance.clone(), d.data.clone());
             let mut sink = Sink::default();
             self.scan_at(&inner, &mut sink, depth + 1, budget);

@@ -14,9 +14,14 @@ const REACH: usize = 64 * 1024;
 /// Every distinct string literal that contains an escaped quote.
 pub fn candidates(data: &[u8], out: &mut Vec<Decoded>) {
     let mut from = 0;
+    // Bytes before `floor` were already walked back over: each byte is
+    // looked at a bounded number of times, however many escapes a line has.
+    let mut floor = 0;
     while let Some(p) = memchr::memmem::find(&data[from..], b"\\\"") {
         let at = from + p;
-        match literal_around(data, at) {
+        let found = literal_around(data, at, floor);
+        floor = at;
+        match found {
             Some(span) => {
                 from = span.end;
                 if span.len() >= MIN_LITERAL {
@@ -41,8 +46,8 @@ fn escaped(data: &[u8], i: usize) -> bool {
 
 /// The content span of the double-quoted literal holding the escape at `at`:
 /// back to an unescaped `"`, forward to the next one, on one line.
-fn literal_around(data: &[u8], at: usize) -> Option<std::ops::Range<usize>> {
-    let low = at.saturating_sub(REACH);
+fn literal_around(data: &[u8], at: usize, floor: usize) -> Option<std::ops::Range<usize>> {
+    let low = at.saturating_sub(REACH).max(floor);
     let mut s = at;
     loop {
         if s == low {

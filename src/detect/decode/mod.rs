@@ -147,8 +147,14 @@ impl Decoded {
 }
 
 /// The encoded candidates of `data` for the open gates, decoded, within
-/// `budget` decoded bytes (reduced by what is used).
-pub fn candidates(data: &[u8], path: &str, gates: Gates, budget: &mut usize) -> Vec<Decoded> {
+/// `budget` decoded bytes (reduced by what is used). The flag says some
+/// were left out for the budget or the candidate cap.
+pub fn candidates(
+    data: &[u8],
+    path: &str,
+    gates: Gates,
+    budget: &mut usize,
+) -> (Vec<Decoded>, bool) {
     let mut out = Vec::new();
     if gates.is_open(Kind::Joined) {
         concat::candidates(data, path, &mut out);
@@ -162,15 +168,17 @@ pub fn candidates(data: &[u8], path: &str, gates: Gates, budget: &mut usize) -> 
     if gates.is_open(Kind::Escaped) {
         escape::candidates(data, &mut out);
     }
+    let mut cut = out.len() > MAX_CANDIDATES;
     out.truncate(MAX_CANDIDATES);
     out.retain(|d| {
         if d.data.len() > *budget {
+            cut = true;
             return false;
         }
         *budget -= d.data.len();
         true
     });
-    out
+    (out, cut)
 }
 
 /// True when decoded bytes read as text (UTF-8, mostly printable): binary
@@ -259,8 +267,9 @@ mod tests {
         gates.open(Kind::Percent);
         let text = b"a=%22client_secret%22%3A%22abcdefghijklmnop%22 b=%22client_secret%22%3A%22abcdefghijklmnop%22";
         let mut budget = 40;
-        let got = candidates(text, "a.txt", gates, &mut budget);
+        let (got, cut) = candidates(text, "a.txt", gates, &mut budget);
         assert_eq!(got.len(), 1);
+        assert!(cut, "the second candidate was left out");
         assert!(budget < 40);
     }
 }
