@@ -45,32 +45,34 @@ const SHORT_KEYWORD: usize = 3;
 /// turn.
 const KEYWORDS_PER_AUTOMATON: usize = 64;
 
-/// Drop every keyword that contains another one, handing its targets to the
-/// keywords inside it: wherever `client_secret` occurs, `secret` does too, so
-/// searching for `secret` alone runs both sets of targets (a few more rule
-/// runs, never fewer). The set searched stays small (each 64 keywords cost
-/// one more pass over every item), and as no keyword left contains another,
-/// a leftmost-longest search never hides one inside a longer match.
+/// Drop every rule or detector keyword that contains another keyword,
+/// handing its targets to the keywords inside it: wherever `client_secret`
+/// occurs, `secret` does too, so searching for `secret` alone runs both sets
+/// of targets (a few more rule runs, never fewer). Each 64 keywords cost the
+/// prefilter one more pass over every item, so the set searched stays small.
+/// Keywords that gate decoding are kept as they are (`secret%` must not
+/// open the percent decoder on every `secret`).
 fn drop_superstrings(
     keywords: Vec<String>,
     targets: Vec<Vec<Target>>,
 ) -> (Vec<String>, Vec<Vec<Target>>) {
-    let contains_other = |i: usize| {
-        keywords
-            .iter()
-            .enumerate()
-            .any(|(j, k)| j != i && keywords[i].contains(k.as_str()))
+    let droppable = |i: usize| {
+        targets[i].iter().all(|t| !matches!(t, Target::Decode(_)))
+            && keywords
+                .iter()
+                .enumerate()
+                .any(|(j, k)| j != i && keywords[i].contains(k.as_str()))
     };
-    let kept: Vec<bool> = (0..keywords.len()).map(|i| !contains_other(i)).collect();
+    let kept: Vec<bool> = (0..keywords.len()).map(|i| !droppable(i)).collect();
     let mut out_k = Vec::new();
     let mut out_t = Vec::new();
     for (i, inner) in keywords.iter().enumerate() {
         if !kept[i] {
             continue;
         }
-        let mut all: Vec<Target> = Vec::new();
-        for (outer, t) in keywords.iter().zip(&targets) {
-            if outer.contains(inner.as_str()) {
+        let mut all = targets[i].clone();
+        for (j, (outer, t)) in keywords.iter().zip(&targets).enumerate() {
+            if !kept[j] && outer.contains(inner.as_str()) {
                 all.extend(t.iter().copied());
             }
         }
@@ -80,6 +82,25 @@ fn drop_superstrings(
         out_t.push(all);
     }
     (out_k, out_t)
+}
+
+/// Give each keyword the targets of every keyword it contains: a
+/// leftmost-longest search reports `secret%` and not the `secret` inside it.
+fn close_over_substrings(keywords: &[String], targets: Vec<Vec<Target>>) -> Vec<Vec<Target>> {
+    keywords
+        .iter()
+        .map(|outer| {
+            let mut all: Vec<Target> = Vec::new();
+            for (inner, t) in keywords.iter().zip(&targets) {
+                if outer.contains(inner.as_str()) {
+                    all.extend(t.iter().copied());
+                }
+            }
+            all.sort();
+            all.dedup();
+            all
+        })
+        .collect()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -148,6 +169,7 @@ impl Engine {
             })
             .collect();
         let (keywords, targets) = drop_superstrings(keywords, targets);
+        let targets = close_over_substrings(&keywords, targets);
         let (long, short): (Vec<_>, Vec<_>) = keywords
             .into_iter()
             .zip(targets)
@@ -211,9 +233,10 @@ impl Engine {
         LOWERED.with_borrow_mut(|lower| {
             lower.clear();
             lower.extend(data.iter().map(u8::to_ascii_lowercase));
-            // No keyword contains another (`drop_superstrings`), and
-            // restarting one byte after a match start finds keywords that
-            // overlap its tail.
+            // Leftmost-longest finds, at each start, the longest keyword there;
+            // shorter ones inside it are covered by `close_over_substrings`,
+            // and restarting one byte after the match start finds keywords
+            // that overlap its tail.
             for (automaton, targets) in &self.prefilters {
                 let mut at = 0;
                 while let Some(m) = automaton.find(Input::new(&lower[..]).span(at..lower.len())) {
