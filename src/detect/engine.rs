@@ -174,6 +174,11 @@ impl Engine {
             .into_iter()
             .zip(targets)
             .partition(|(k, _)| k.len() >= SHORT_KEYWORD);
+        // Shortest first: Teddy's fingerprint is as long as the automaton's
+        // shortest keyword, so the 3-byte keywords share one automaton and
+        // the others get the longer, more selective fingerprint.
+        let mut long = long;
+        long.sort_by(|a, b| (a.0.len(), &a.0).cmp(&(b.0.len(), &b.0)));
         let mut prefilters = Vec::new();
         for chunk in long.chunks(KEYWORDS_PER_AUTOMATON) {
             let (keywords, targets): (Vec<String>, Vec<Vec<Target>>) =

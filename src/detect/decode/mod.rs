@@ -66,19 +66,13 @@ impl Kind {
 /// names and armour the rules look for. Each costs three prefilter keywords
 /// (one per byte alignment), and every 64 keywords cost the prefilter one
 /// more pass over every item, so the list is short: `ecret` stands for
-/// `secret` and `Secret`, `assword` for `password` and `Password`.
-const HINT_WORDS: &[&str] = &["-----BEGIN", "ecret", "ECRET", "assword", "ASSWORD", "\"kty\""];
+/// `secret` and `Secret` (passwords are not what the rules look for).
+const HINT_WORDS: &[&str] = &["-----BEGIN", "ecret", "ECRET", "\"kty\""];
 
 /// Percent-encoded and escaped forms that gate those decoders (lower case:
 /// the prefilter compares lower-cased text).
-const PERCENT_HINTS: &[&str] = &["%2d%2d%2d%2d%2d", "secret%", "password%", "token%", "kty%22"];
-const ESCAPE_HINTS: &[&str] = &[
-    "\\\"kty\\\"",
-    "secret\\\"",
-    "password\\\"",
-    "token\\\"",
-    "key\\\"",
-];
+const PERCENT_HINTS: &[&str] = &["%2d%2d%2d%2d%2d", "secret%"];
+const ESCAPE_HINTS: &[&str] = &["\\\"kty\\\"", "secret\\\"", "key\\\""];
 
 /// Code whose literals may hold a split key or a JSON key.
 const JOIN_HINTS: &[&str] = &["private key-----", "kty"];
