@@ -8,10 +8,22 @@ use std::process::Command;
 
 fn findings(path: &str) -> Vec<serde_json::Value> {
     let out = Command::new(env!("CARGO_BIN_EXE_nhiscan"))
-        .args(["scan", path, "--format", "json", "--fail-on", "none", "--quiet"])
+        .args([
+            "scan",
+            path,
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+            "--quiet",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     v["findings"].as_array().unwrap().clone()
 }
@@ -29,7 +41,10 @@ fn every_form_is_found_where_it_is_written() {
                 f["rule_id"].as_str().unwrap().to_string(),
                 r["startLine"].as_u64().unwrap(),
                 r["endLine"].as_u64().unwrap(),
-                f["properties"]["encoding"].as_str().unwrap_or("-").to_string(),
+                f["properties"]["encoding"]
+                    .as_str()
+                    .unwrap_or("-")
+                    .to_string(),
             )
         })
         .collect();
@@ -58,7 +73,10 @@ fn every_form_is_found_where_it_is_written() {
     assert_eq!(got, want);
     for f in &all {
         let snippet = f["snippet"].as_str().unwrap_or("");
-        assert!(snippet.contains("REDACTED"), "the encoded secret is redacted: {f}");
+        assert!(
+            snippet.contains("REDACTED"),
+            "the encoded secret is redacted: {f}"
+        );
     }
 }
 
@@ -80,7 +98,10 @@ fn a_decoded_secret_keeps_the_fingerprint_of_its_plain_form() {
     let plain_findings = findings(dir.path().to_str().unwrap());
     assert_eq!(encoded_findings.len(), 1, "{encoded_findings:?}");
     assert_eq!(plain_findings.len(), 1, "{plain_findings:?}");
-    assert_eq!(encoded_findings[0]["fingerprint"], plain_findings[0]["fingerprint"]);
+    assert_eq!(
+        encoded_findings[0]["fingerprint"],
+        plain_findings[0]["fingerprint"]
+    );
     let text = serde_json::to_string(&encoded_findings).unwrap();
     assert!(!text.contains(&secret[7..]), "{text}");
 }

@@ -9,7 +9,11 @@ fn scan_json(path: &str) -> serde_json::Value {
         .args(["scan", path, "--format", "json", "--fail-on", "none"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -22,7 +26,10 @@ fn key_stores_are_reported_with_the_password_check_and_trust_stores_are_not() {
         .iter()
         .map(|f| {
             assert_eq!(f["rule_id"], "NHI154", "{f}");
-            assert!(f.get("snippet").is_none(), "no bytes of a store are shown: {f}");
+            assert!(
+                f.get("snippet").is_none(),
+                "no bytes of a store are shown: {f}"
+            );
             (
                 f["location"]["path"].as_str().unwrap().to_string(),
                 f["severity"].as_str().unwrap().to_string(),
@@ -45,7 +52,10 @@ fn key_stores_are_reported_with_the_password_check_and_trust_stores_are_not() {
         .collect();
     assert_eq!(got, want);
     let text = serde_json::to_string(&report).unwrap();
-    assert!(!text.contains("nhiscan-test"), "nothing from inside a store is printed");
+    assert!(
+        !text.contains("nhiscan-test"),
+        "nothing from inside a store is printed"
+    );
     assert!(!text.contains("changeit"), "the password is never printed");
 }
 
@@ -54,7 +64,10 @@ fn other_binaries_are_still_skipped_with_a_notice() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("blob.bin"), b"\x00\x01\x02binary").unwrap();
     std::fs::copy(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/keystores/default.jks"),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/keystores/default.jks"
+        ),
         dir.path().join("client.jks"),
     )
     .unwrap();
@@ -63,7 +76,10 @@ fn other_binaries_are_still_skipped_with_a_notice() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("blob.bin") && stderr.contains("binary"), "{stderr}");
+    assert!(
+        stderr.contains("blob.bin") && stderr.contains("binary"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("client.jks"), "{stderr}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("NHI154"));
 }

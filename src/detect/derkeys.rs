@@ -27,8 +27,20 @@ const MIN_RUN: usize = 64;
 const HINTS: &[(&[u8], usize)] = &[
     // PKCS#8 RSA: version 0, then the rsaEncryption AlgorithmIdentifier,
     // after a 4-byte (offset 7) or 3-byte (offset 6) header.
-    (&[0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00], 1),
-    (&[0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00], 0),
+    (
+        &[
+            0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05,
+            0x00,
+        ],
+        1,
+    ),
+    (
+        &[
+            0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05,
+            0x00,
+        ],
+        0,
+    ),
     // PKCS#8 EC (id-ecPublicKey at offset 8 or 9). DSA keys, rare now, are
     // parsed when another hint opens the check, but gate nothing themselves.
     (&[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01], 2),
@@ -84,8 +96,13 @@ impl Detector for DerKeys {
             let Some(kind) = der::private_key(&bytes) else {
                 continue;
             };
-            let clean: Vec<u8> = text.iter().copied().filter(|&b| base64::is_b64(b) || b == b'=').collect();
-            let Some(draft) = ctx.finding(RULE, item, run.clone(), &clean, Some(run.clone())) else {
+            let clean: Vec<u8> = text
+                .iter()
+                .copied()
+                .filter(|&b| base64::is_b64(b) || b == b'=')
+                .collect();
+            let Some(draft) = ctx.finding(RULE, item, run.clone(), &clean, Some(run.clone()))
+            else {
                 continue;
             };
             let shown = redact(&String::from_utf8_lossy(&clean));

@@ -311,9 +311,7 @@ impl Engine {
             .iter()
             .zip(&hits.rules)
             .zip(&self.rule_decoded)
-            .filter(|((r, &hit), &on_decoded)| {
-                hit && (!decoded || on_decoded) && r.applies(item)
-            })
+            .filter(|((r, &hit), &on_decoded)| hit && (!decoded || on_decoded) && r.applies(item))
             .map(|((r, _), _)| r);
         super::secrets::run(hit_rules, item, &ctx, out);
         for (d, &hit) in self.detectors.iter().zip(&hits.detectors) {

@@ -149,51 +149,36 @@ rules:
         assert_eq!(p.len(), 2, "{p:?}");
     }
 
+    /// A catalogue of one regex rule whose keyword covers only one of the
+    /// pattern's alternatives, with `example` as its positive example.
+    fn narrow_keyword_rule(example: &str) -> Catalogue {
+        let mut c = Catalogue::default();
+        let yaml = format!(
+            r#"
+rules:
+  - id: NHI9002
+    name: test-rule
+    severity: high
+    confidence: high
+    short_description: s
+    full_description: f
+    help: h
+    fix: x
+    pattern: '(?:tok|key)_[a-z]{{8}}'
+    keywords: [tok_]
+    examples: ["{example}"]
+    negative_examples: ["nothing"]
+"#
+        );
+        c.add_file("t.yaml", &yaml).unwrap();
+        c
+    }
+
     #[test]
     fn an_example_the_keywords_miss_is_reported() {
-        let mut c = Catalogue::default();
-        c.add_file(
-            "t.yaml",
-            r#"
-rules:
-  - id: NHI9002
-    name: test-rule
-    severity: high
-    confidence: high
-    short_description: s
-    full_description: f
-    help: h
-    fix: x
-    pattern: '(?:tok|key)_[a-z]{8}'
-    keywords: [tok_]
-    examples: ["key_abcdefgh tok_"]
-    negative_examples: ["nothing"]
-"#,
-        )
-        .unwrap();
-        let p = check(&c);
+        let p = check(&narrow_keyword_rule("key_abcdefgh tok_"));
         assert!(p.is_empty(), "the keyword occurs: {p:?}");
-        c = Catalogue::default();
-        c.add_file(
-            "t.yaml",
-            r#"
-rules:
-  - id: NHI9002
-    name: test-rule
-    severity: high
-    confidence: high
-    short_description: s
-    full_description: f
-    help: h
-    fix: x
-    pattern: '(?:tok|key)_[a-z]{8}'
-    keywords: [tok_]
-    examples: ["key_abcdefgh"]
-    negative_examples: ["nothing"]
-"#,
-        )
-        .unwrap();
-        let p = check(&c);
+        let p = check(&narrow_keyword_rule("key_abcdefgh"));
         assert_eq!(p.len(), 1, "{p:?}");
         assert!(p[0].contains("none of its keywords occurs"), "{p:?}");
     }

@@ -98,7 +98,10 @@ fn product(a: &[String], b: &[String]) -> Option<Vec<String>> {
 }
 
 fn covered(set: &[String], keywords: &[String]) -> bool {
-    !set.is_empty() && set.iter().all(|s| keywords.iter().any(|k| s.contains(k.as_str())))
+    !set.is_empty()
+        && set
+            .iter()
+            .all(|s| keywords.iter().any(|k| s.contains(k.as_str())))
 }
 
 /// Whether every match of `h` contains a keyword.
@@ -140,8 +143,16 @@ pub fn unproven(catalogue: &Catalogue) -> Vec<String> {
         let Some(pattern) = &rule.pattern else {
             continue;
         };
-        let keywords: Vec<String> = rule.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
-        let hir = match regex_syntax::ParserBuilder::new().utf8(false).build().parse(pattern) {
+        let keywords: Vec<String> = rule
+            .keywords
+            .iter()
+            .map(|k| k.to_ascii_lowercase())
+            .collect();
+        let hir = match regex_syntax::ParserBuilder::new()
+            .utf8(false)
+            .build()
+            .parse(pattern)
+        {
             Ok(h) => h,
             Err(e) => {
                 out.push(format!("{}: pattern does not parse: {e}", rule.id));
@@ -163,18 +174,34 @@ mod tests {
     use super::*;
 
     fn proves(pattern: &str, kws: &[&str]) -> bool {
-        let hir = regex_syntax::ParserBuilder::new().utf8(false).build().parse(pattern).unwrap();
+        let hir = regex_syntax::ParserBuilder::new()
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .unwrap();
         let kws: Vec<String> = kws.iter().map(|k| k.to_ascii_lowercase()).collect();
         proven(&hir, &kws)
     }
 
     #[test]
     fn the_proof_tells_covered_from_uncovered_patterns() {
-        assert!(proves(r"(?i)client[_-]?secret\s*=\s*(?P<secret>\w+)", &["client_secret", "client-secret", "clientsecret"]));
-        assert!(!proves(r"(?i)client[_-]?secret\s*=\s*(?P<secret>\w+)", &["client_secret"]));
+        assert!(proves(
+            r"(?i)client[_-]?secret\s*=\s*(?P<secret>\w+)",
+            &["client_secret", "client-secret", "clientsecret"]
+        ));
+        assert!(!proves(
+            r"(?i)client[_-]?secret\s*=\s*(?P<secret>\w+)",
+            &["client_secret"]
+        ));
         assert!(proves(r"(?:ghp|gho)_[A-Za-z0-9]{36}", &["ghp_", "gho_"]));
-        assert!(!proves(r"(?:ghp|gho|ghu)_[A-Za-z0-9]{36}", &["ghp_", "gho_"]));
-        assert!(proves(r"-----BEGIN (?:RSA |EC |)PRIVATE KEY-----", &["PRIVATE KEY-----"]));
+        assert!(!proves(
+            r"(?:ghp|gho|ghu)_[A-Za-z0-9]{36}",
+            &["ghp_", "gho_"]
+        ));
+        assert!(proves(
+            r"-----BEGIN (?:RSA |EC |)PRIVATE KEY-----",
+            &["PRIVATE KEY-----"]
+        ));
     }
 
     #[test]

@@ -33,7 +33,9 @@ pub fn candidates(data: &[u8], path: &str, out: &mut Vec<Decoded>) {
     let next = |j: usize| -> Option<usize> {
         match toks.get(j + 1)? {
             t if t.kind == Tok::Str && implicit => Some(j + 1),
-            t if t.kind == Tok::Punct && (&src[t.start..t.end] == op || (implicit && &src[t.start..t.end] == "\\")) => {
+            t if t.kind == Tok::Punct
+                && (&src[t.start..t.end] == op || (implicit && &src[t.start..t.end] == "\\")) =>
+            {
                 let n = toks.get(j + 2)?;
                 (n.kind == Tok::Str).then_some(j + 2)
             }
@@ -105,7 +107,10 @@ fn objects(src: &str, toks: &[lexer::Tok], out: &mut Vec<Decoded>) {
             continue;
         }
         // The innermost `{` still open at the key.
-        let Some(open) = (0..k).rev().find(|&o| text(&toks[o]) == "{" && pairs[o] > k) else {
+        let Some(open) = (0..k)
+            .rev()
+            .find(|&o| text(&toks[o]) == "{" && pairs[o] > k)
+        else {
             continue;
         };
         let close = pairs[open];
@@ -133,7 +138,9 @@ fn as_json(src: &str, toks: &[lexer::Tok]) -> Option<Decoded> {
         let tx = &src[t.start..t.end];
         let next_is_colon = toks.get(i + 1).is_some_and(|n| &src[n.start..n.end] == ":");
         match (t.kind, tx) {
-            (Tok::Punct, "{" | "[" | ":" | ",") => push(&mut bytes, &mut map, tx.as_bytes(), t.start),
+            (Tok::Punct, "{" | "[" | ":" | ",") => {
+                push(&mut bytes, &mut map, tx.as_bytes(), t.start)
+            }
             (Tok::Punct, "}" | "]") => {
                 if bytes.last() == Some(&b',') {
                     bytes.pop();
@@ -197,17 +204,29 @@ fn as_json(src: &str, toks: &[lexer::Tok]) -> Option<Decoded> {
 
 /// Append a literal token's content, escapes undone, with each byte's source
 /// offset; returns where the content ends (before the closing quotes).
-fn literal_content(data: &[u8], start: usize, end: usize, bytes: &mut Vec<u8>, map: &mut Vec<usize>) -> usize {
+fn literal_content(
+    data: &[u8],
+    start: usize,
+    end: usize,
+    bytes: &mut Vec<u8>,
+    map: &mut Vec<usize>,
+) -> usize {
     let tok = &data[start..end];
     // Prefixes (r, b, f, u, @, $) and the opening quote run (1 or 3 quotes).
-    let lead = tok.iter().take_while(|c| c.is_ascii_alphabetic() || **c == b'@' || **c == b'$').count();
+    let lead = tok
+        .iter()
+        .take_while(|c| c.is_ascii_alphabetic() || **c == b'@' || **c == b'$')
+        .count();
     let Some(&q) = tok.get(lead) else {
         return end;
     };
     let quotes = tok[lead..].iter().take_while(|&&c| c == q).count().min(3);
     let quotes = if quotes == 2 { 1 } else { quotes };
     let raw = tok[..lead].iter().any(|c| matches!(c, b'r' | b'R' | b'@'));
-    let (a, b) = (start + lead + quotes, end.saturating_sub(quotes).max(start + lead + quotes));
+    let (a, b) = (
+        start + lead + quotes,
+        end.saturating_sub(quotes).max(start + lead + quotes),
+    );
     let mut k = a;
     while k < b {
         let c = data[k];
@@ -237,13 +256,18 @@ mod tests {
     fn joined(path: &str, src: &str) -> Vec<String> {
         let mut out = Vec::new();
         candidates(src.as_bytes(), path, &mut out);
-        out.iter().map(|d| String::from_utf8_lossy(&d.data).into_owned()).collect()
+        out.iter()
+            .map(|d| String::from_utf8_lossy(&d.data).into_owned())
+            .collect()
     }
 
     #[test]
     fn java_plus_and_python_adjacent_literals_join() {
         let java = "String k = \"-----BEGIN PRIVATE KEY-----\\n\" +\n  \"MIIEabc\\n\" + // body\n  \"-----END PRIVATE KEY-----\";";
-        assert_eq!(joined("K.java", java), ["-----BEGIN PRIVATE KEY-----\nMIIEabc\n-----END PRIVATE KEY-----"]);
+        assert_eq!(
+            joined("K.java", java),
+            ["-----BEGIN PRIVATE KEY-----\nMIIEabc\n-----END PRIVATE KEY-----"]
+        );
         let py = "KEY = (\n  '-----BEGIN PRIVATE KEY-----\\n'\n  'MIIEabc\\n'\n  '-----END PRIVATE KEY-----\\n'\n)";
         assert_eq!(joined("k.py", py).len(), 1);
         // A call between literals is not concatenation.
@@ -263,7 +287,10 @@ mod tests {
     #[test]
     fn object_and_dict_literals_become_json() {
         let js = "const k = {\n  kty: 'EC', crv: 'P-256',\n  d: 'abc\\'d', x: process.env.X,\n  ext: true,\n};";
-        assert_eq!(joined("k.js", js), [r#"{"kty":"EC","crv":"P-256","d":"abc'd","x":null,"ext":true}"#]);
+        assert_eq!(
+            joined("k.js", js),
+            [r#"{"kty":"EC","crv":"P-256","d":"abc'd","x":null,"ext":true}"#]
+        );
         let py = "KEY = {'kty': 'OKP', 'd': key(1, 2), 'x': None}";
         assert_eq!(joined("k.py", py), [r#"{"kty":"OKP","d":null,"x":null}"#]);
     }
@@ -271,6 +298,9 @@ mod tests {
     #[test]
     fn single_quoted_json_key_is_a_candidate() {
         let js = r#"const jwk = JSON.parse('{"kty":"EC","crv":"P-256","d":"abc"}');"#;
-        assert_eq!(joined("a.ts", js), [r#"{"kty":"EC","crv":"P-256","d":"abc"}"#]);
+        assert_eq!(
+            joined("a.ts", js),
+            [r#"{"kty":"EC","crv":"P-256","d":"abc"}"#]
+        );
     }
 }

@@ -210,7 +210,10 @@ mod tests {
         let mut b = tlv(INTEGER, &[0]);
         b.extend(tlv(SEQUENCE, &alg));
         b.extend(tlv(OCTET_STRING, &sec1()));
-        assert_eq!(private_key(&tlv(SEQUENCE, &b)), Some(PrivateKey::Pkcs8("EC")));
+        assert_eq!(
+            private_key(&tlv(SEQUENCE, &b)),
+            Some(PrivateKey::Pkcs8("EC"))
+        );
     }
 
     #[test]

@@ -236,8 +236,14 @@ fn to_parent_span(l: &Location, inner: &Item, d: &Decoded) -> Range<usize> {
 /// Whether two locations in one file share any character.
 pub fn overlaps(a: &Location, b: &Location) -> bool {
     let (ra, rb) = (&a.region, &b.region);
-    let (sa, ea) = ((ra.start_line, ra.start_column), (ra.end_line, ra.end_column));
-    let (sb, eb) = ((rb.start_line, rb.start_column), (rb.end_line, rb.end_column));
+    let (sa, ea) = (
+        (ra.start_line, ra.start_column),
+        (ra.end_line, ra.end_column),
+    );
+    let (sb, eb) = (
+        (rb.start_line, rb.start_column),
+        (rb.end_line, rb.end_column),
+    );
     a.path == b.path && sa < eb && sb < ea
 }
 

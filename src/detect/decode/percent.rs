@@ -80,7 +80,11 @@ mod tests {
         assert_eq!(out.len(), 1);
         let d = &out[0];
         assert_eq!(d.data, b"body={\"client_secret\":\"s3cr3tvalue\"}");
-        let at = d.data.windows(11).position(|w| w == b"s3cr3tvalue").unwrap();
+        let at = d
+            .data
+            .windows(11)
+            .position(|w| w == b"s3cr3tvalue")
+            .unwrap();
         let back = d.to_parent(at..at + 11);
         assert_eq!(&src[back], b"s3cr3tvalue");
     }

@@ -157,7 +157,10 @@ mod tests {
     #[test]
     fn counts_entries_and_checks_passwords() {
         let s = summarise(&store("changeit", true)).unwrap();
-        assert_eq!((s.format, s.private_keys, s.secret_keys, s.opens), ("JKS", 1, 0, Some(true)));
+        assert_eq!(
+            (s.format, s.private_keys, s.secret_keys, s.opens),
+            ("JKS", 1, 0, Some(true))
+        );
         let s = summarise(&store("Zq8!long-unguessable", true)).unwrap();
         assert_eq!(s.opens, Some(false));
         let trust = summarise(&store("changeit", false)).unwrap();

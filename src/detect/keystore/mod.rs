@@ -25,8 +25,18 @@ const RULE: &str = "NHI154";
 /// Passwords tried against each store: defaults of keytool, of common
 /// frameworks and of tutorials. Never printed when one opens a store.
 pub const WELL_KNOWN_PASSWORDS: &[&str] = &[
-    "", "changeit", "changeme", "password", "secret", "123456", "keystore", "storepass", "test",
-    "admin", "jetty", "kafka",
+    "",
+    "changeit",
+    "changeme",
+    "password",
+    "secret",
+    "123456",
+    "keystore",
+    "storepass",
+    "test",
+    "admin",
+    "jetty",
+    "kafka",
 ];
 
 /// Largest store whose password is checked (every password hashes it all).
@@ -135,10 +145,18 @@ fn report(
     };
     let mut held = Vec::new();
     if s.private_keys > 0 {
-        held.push(format!("{} private key entr{}", s.private_keys, plural(s.private_keys)));
+        held.push(format!(
+            "{} private key entr{}",
+            s.private_keys,
+            plural(s.private_keys)
+        ));
     }
     if s.secret_keys > 0 {
-        held.push(format!("{} secret key entr{}", s.secret_keys, plural(s.secret_keys)));
+        held.push(format!(
+            "{} secret key entr{}",
+            s.secret_keys,
+            plural(s.secret_keys)
+        ));
     }
     let form = if text { " (base64 text)" } else { "" };
     let password = match s.opens {
