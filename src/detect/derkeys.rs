@@ -25,8 +25,8 @@ const MIN_RUN: usize = 64;
 /// Their base64 forms are the keywords; only the alignments that occur are
 /// used, as each keyword costs the prefilter.
 const HINTS: &[(&[u8], usize)] = &[
-    // PKCS#8 RSA: version 0, then the rsaEncryption AlgorithmIdentifier,
-    // after a 4-byte (offset 7) or 3-byte (offset 6) header.
+    // PKCS#8 RSA (always over 255 bytes: a 4-byte header): version 0, then
+    // the rsaEncryption AlgorithmIdentifier at offset 7.
     (
         &[
             0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05,
@@ -34,25 +34,16 @@ const HINTS: &[(&[u8], usize)] = &[
         ],
         1,
     ),
-    (
-        &[
-            0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05,
-            0x00,
-        ],
-        0,
-    ),
-    // PKCS#8 EC (id-ecPublicKey at offset 8 or 9). DSA keys, rare now, are
-    // parsed when another hint opens the check, but gate nothing themselves.
+    // PKCS#8 EC (P-256 to P-521 fit a 3-byte header): id-ecPublicKey at offset 8.
     (&[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01], 2),
-    (&[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01], 0),
     // PKCS#8 Ed25519 / X25519 / Ed448 / X448: version 0, AlgorithmIdentifier, at offset 2.
     (&[0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65], 2),
     // PKCS#1: version 0, then the modulus INTEGER (1024 bits and up), at offset 4.
     (&[0x02, 0x01, 0x00, 0x02, 0x82], 1),
     (&[0x02, 0x01, 0x00, 0x02, 0x81], 1),
-    // SEC1: version 1, the scalar OCTET STRING (P-256 at offset 2, P-384 at 3).
+    // SEC1 P-256: version 1, the 32-byte scalar OCTET STRING, at offset 2.
+    // (Other curves and DSA keys are parsed when a hint opens the check.)
     (&[0x02, 0x01, 0x01, 0x04, 0x20], 2),
-    (&[0x02, 0x01, 0x01, 0x04, 0x30], 0),
 ];
 
 fn keywords() -> &'static [&'static str] {

@@ -62,17 +62,18 @@ impl Kind {
     }
 }
 
-/// Words whose encoded form marks an item worth decoding: the credential
-/// names and armour the rules look for. Each costs three prefilter keywords
-/// (one per byte alignment), and every 64 keywords cost the prefilter one
-/// more pass over every item, so the list is short: `ecret` stands for
-/// `secret` and `Secret` (passwords are not what the rules look for).
-const HINT_WORDS: &[&str] = &["-----BEGIN", "ecret", "ECRET", "\"kty\""];
-
+/// What marks an item worth decoding as base64: the credential words, at
+/// any of the three byte alignments (`ecret` stands for `secret` and
+/// `Secret`). Every 64 prefilter keywords cost one more pass over every
+/// item, so the list is short, and where an existing keyword does the job
+/// it is reused: `eyJ` (base64 of `{"`, a JSON document) is the JWT
+/// detector's, `PRIVATE KEY-----` the PEM rule's. A PEM file encoded whole
+/// starts with `LS0tLS1CRUdJT` (`-----BEGIN` at offset 0).
+const HINT_WORDS: &[&str] = &["ecret", "ECRET"];
 /// Percent-encoded and escaped forms that gate those decoders (lower case:
 /// the prefilter compares lower-cased text).
 const PERCENT_HINTS: &[&str] = &["%2d%2d%2d%2d%2d", "secret%"];
-const ESCAPE_HINTS: &[&str] = &["\\\"kty\\\"", "secret\\\"", "key\\\""];
+const ESCAPE_HINTS: &[&str] = &["\\\"kty\\\"", "secret\\\""];
 
 /// Code whose literals may hold a split key or a JSON key.
 const JOIN_HINTS: &[&str] = &["private key-----", "kty"];
@@ -87,6 +88,8 @@ pub fn keywords() -> &'static [(String, Kind)] {
                 v.push((k.to_ascii_lowercase(), Kind::Base64));
             }
         }
+        v.push(("ls0tls1crudjt".into(), Kind::Base64));
+        v.push(("eyj".into(), Kind::Base64));
         v.extend(PERCENT_HINTS.iter().map(|k| (k.to_string(), Kind::Percent)));
         v.extend(ESCAPE_HINTS.iter().map(|k| (k.to_string(), Kind::Escaped)));
         v.extend(JOIN_HINTS.iter().map(|k| (k.to_string(), Kind::Joined)));
@@ -258,7 +261,10 @@ mod tests {
             assert!(k.len() >= 3, "{k}");
         }
         // base64("-----BEGIN") at offset 0
-        assert!(keywords().iter().any(|(k, _)| k == "ls0tls1crudjt"));
+        let begin = base64::aligned_form(b"-----BEGIN", 0)
+            .unwrap()
+            .to_ascii_lowercase();
+        assert!(keywords().iter().any(|(k, _)| *k == begin));
     }
 
     #[test]
