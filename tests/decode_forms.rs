@@ -111,3 +111,25 @@ fn negatives_are_quiet() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/decode/negative");
     assert_eq!(findings(root), Vec::<serde_json::Value>::new());
 }
+
+#[test]
+fn a_pem_body_that_is_no_key_structure_gets_low_confidence() {
+    let dir = tempfile::tempdir().unwrap();
+    // A docs-style key cut short: the armour is there, the key is not.
+    std::fs::write(
+        dir.path().join("README.md"),
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0\n-----END RSA PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let f = findings(dir.path().to_str().unwrap());
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["rule_id"], "NHI150");
+    assert_eq!(f[0]["confidence"], "low");
+    assert_eq!(f[0]["properties"]["checksum_valid"], false);
+    // Whole keys (the split and base64 ones in the fixtures) keep high confidence.
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/decode");
+    for f in findings(root).iter().filter(|f| f["rule_id"] == "NHI150") {
+        assert_eq!(f["confidence"], "high", "{f}");
+        assert_eq!(f["properties"]["checksum_valid"], true, "{f}");
+    }
+}

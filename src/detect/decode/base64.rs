@@ -118,7 +118,15 @@ pub fn decode(run: &[u8]) -> Option<Vec<u8>> {
     let mut i = 0;
     while i < run.len() {
         match run[i] {
-            b'\\' if run.get(i + 1).is_some_and(|&c| c == b'n' || c == b'r') => i += 2,
+            // `\n`, `\r\n`, and doubly escaped `\\n` line breaks.
+            b'\\' => {
+                while run.get(i) == Some(&b'\\') {
+                    i += 1;
+                }
+                if matches!(run.get(i), Some(b'n' | b'r' | b't')) {
+                    i += 1;
+                }
+            }
             b'\n' | b'\r' | b' ' | b'\t' => i += 1,
             c => {
                 clean.push(c);

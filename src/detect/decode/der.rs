@@ -68,6 +68,8 @@ pub enum PrivateKey {
     Pkcs8(&'static str),
     /// SEC1 ECPrivateKey (RFC 5915).
     Sec1Ec,
+    /// OpenSSL's traditional DSA private key (version, p, q, g, y, x).
+    Dsa,
 }
 
 impl PrivateKey {
@@ -76,6 +78,7 @@ impl PrivateKey {
             PrivateKey::Pkcs1Rsa => "PKCS#1 RSA private key".into(),
             PrivateKey::Pkcs8(alg) => format!("PKCS#8 {alg} private key"),
             PrivateKey::Sec1Ec => "SEC1 EC private key".into(),
+            PrivateKey::Dsa => "DSA private key".into(),
         }
     }
 }
@@ -94,7 +97,27 @@ pub fn private_key(der: &[u8]) -> Option<PrivateKey> {
     if is_sec1(body) {
         return Some(PrivateKey::Sec1Ec);
     }
+    if is_dsa(body) {
+        return Some(PrivateKey::Dsa);
+    }
     pkcs8(body).map(PrivateKey::Pkcs8)
+}
+
+/// DSAPrivateKey as OpenSSL writes it: version 0 and exactly five INTEGERs.
+fn is_dsa(body: &[u8]) -> bool {
+    let Some((v, mut rest)) = expect(body, INTEGER) else {
+        return false;
+    };
+    if small_int(v) != Some(0) {
+        return false;
+    }
+    for _ in 0..5 {
+        match expect(rest, INTEGER) {
+            Some((_, r)) => rest = r,
+            None => return false,
+        }
+    }
+    rest.is_empty()
 }
 
 /// RSAPrivateKey: version 0 or 1, then eight INTEGERs (n, e, d, p, q, dp,
@@ -175,7 +198,9 @@ fn pkcs8(body: &[u8]) -> Option<&'static str> {
             };
             (r.is_empty() && matches!(k.len(), 32 | 56 | 57)).then_some(name)
         }
-        _ => None,
+        // Another algorithm (RSASSA-PSS, SM2, …): the PKCS#8 shape with key
+        // material of some length is enough.
+        _ => (key.len() >= 16).then_some("(other algorithm)"),
     }
 }
 
