@@ -72,8 +72,11 @@ impl Kind {
 const HINT_WORDS: &[&str] = &["ecret", "ECRET"];
 /// Percent-encoded and escaped forms that gate those decoders (lower case:
 /// the prefilter compares lower-cased text).
-const PERCENT_HINTS: &[&str] = &["%2d%2d%2d%2d%2d", "secret%"];
-const ESCAPE_HINTS: &[&str] = &["\\\"kty\\\"", "secret\\\""];
+/// Teddy, the prefilter's SIMD search, looks first at a keyword's leading
+/// three bytes, so each keyword starts where ordinary text rarely does
+/// (`ecret`, not `sec` as in `section`; `2d%`, not `%2d` as in `printf`).
+const PERCENT_HINTS: &[&str] = &["2d%2d%2d%2d", "ecret%"];
+const ESCAPE_HINTS: &[&str] = &["\\\"kty\\\"", "ecret\\\""];
 
 /// Code whose literals may hold a split key or a JSON key.
 const JOIN_HINTS: &[&str] = &["private key-----", "kty"];
