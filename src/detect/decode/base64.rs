@@ -95,9 +95,7 @@ fn wrap_gap(b: &[u8]) -> usize {
     let mut j = 0;
     if b.starts_with(b"\\r\\n") {
         j = 4;
-    } else if b.starts_with(b"\\n") {
-        j = 2;
-    } else if b.starts_with(b"\r\n") {
+    } else if b.starts_with(b"\\n") || b.starts_with(b"\r\n") {
         j = 2;
     } else if b.starts_with(b"\n") {
         j = 1;
