@@ -174,11 +174,15 @@ impl Engine {
             .into_iter()
             .zip(targets)
             .partition(|(k, _)| k.len() >= SHORT_KEYWORD);
-        // Shortest first: Teddy's fingerprint is as long as the automaton's
-        // shortest keyword, so the 3-byte keywords share one automaton and
-        // the others get the longer, more selective fingerprint.
+        // Longest first: Teddy's fingerprint is as long as an automaton's
+        // shortest keyword (up to 4 bytes), and short fingerprints match
+        // ordinary text often. The long keywords fill the 64-keyword
+        // automaton with 4-byte fingerprints; the 3-byte ones share the
+        // small one. On 121 MiB of lower-cased Linux driver sources the two
+        // automata took 0.20 s this way, 0.35 s in declaration order and
+        // 0.90 s shortest first (debug test build, aho-corasick optimised).
         let mut long = long;
-        long.sort_by(|a, b| (a.0.len(), &a.0).cmp(&(b.0.len(), &b.0)));
+        long.sort_by(|a, b| (b.0.len(), &b.0).cmp(&(a.0.len(), &a.0)));
         let mut prefilters = Vec::new();
         for chunk in long.chunks(KEYWORDS_PER_AUTOMATON) {
             let (keywords, targets): (Vec<String>, Vec<Vec<Target>>) =
