@@ -274,7 +274,7 @@ mod tests {
     fn budget_limits_decoding() {
         let mut gates = Gates::default();
         gates.open(Kind::Percent);
-        let text = b"a=%22client_secret%22%3A%22abcdefghijklmnop%22 b=%22client_secret%22%3A%22abcdefghijklmnop%22";
+        let text = b"a=%22client_secret%22%3A%22abcdefghijklmnop%22 b=%22client_secret%22%3A%22abcdefghijklmnop%22"; // nhiscan:ignore (test input)
         let mut budget = 40;
         let (got, cut) = candidates(text, "a.txt", gates, &mut budget);
         assert_eq!(got.len(), 1);

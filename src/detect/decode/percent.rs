@@ -74,12 +74,12 @@ mod tests {
 
     #[test]
     fn decodes_and_maps_back() {
-        let src = b"GET /cb?body=%7B%22client_secret%22%3A%22s3cr3tvalue%22%7D HTTP";
+        let src = b"GET /cb?body=%7B%22client_secret%22%3A%22s3cr3tvalue%22%7D HTTP"; // nhiscan:ignore (test input)
         let mut out = Vec::new();
         candidates(src, &mut out);
         assert_eq!(out.len(), 1);
         let d = &out[0];
-        assert_eq!(d.data, b"body={\"client_secret\":\"s3cr3tvalue\"}");
+        assert_eq!(d.data, b"body={\"client_secret\":\"s3cr3tvalue\"}"); // nhiscan:ignore (test input)
         let at = d
             .data
             .windows(11)
