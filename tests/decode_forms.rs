@@ -4,28 +4,23 @@
 //! points at the encoded or split text in the file and says how it was
 //! found; the negatives stay quiet.
 
-use std::process::Command;
+mod common;
 
 fn findings(path: &str) -> Vec<serde_json::Value> {
-    let out = Command::new(env!("CARGO_BIN_EXE_nhiscan"))
-        .args([
-            "scan",
-            path,
-            "--format",
-            "json",
-            "--fail-on",
-            "none",
-            "--quiet",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["findings"].as_array().unwrap().clone()
+    let run = common::run(&[
+        "scan",
+        path,
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+        "--quiet",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    common::json(&run.stdout)["findings"]
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 #[test]

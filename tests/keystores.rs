@@ -2,19 +2,12 @@
 //! scanned rather than skipped as binary, reported when they hold key
 //! entries, with the well-known-password check, and never show their bytes.
 
-use std::process::Command;
+mod common;
 
 fn scan_json(path: &str) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_nhiscan"))
-        .args(["scan", path, "--format", "json", "--fail-on", "none"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let run = common::run(&["scan", path, "--format", "json", "--fail-on", "none"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    common::json(&run.stdout)
 }
 
 #[test]
@@ -71,15 +64,12 @@ fn other_binaries_are_still_skipped_with_a_notice() {
         dir.path().join("client.jks"),
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_nhiscan"))
-        .args(["scan", dir.path().to_str().unwrap(), "--fail-on", "none"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = common::run(&["scan", dir.path().to_str().unwrap(), "--fail-on", "none"]);
+    let stderr = &out.stderr;
     assert!(
         stderr.contains("blob.bin") && stderr.contains("binary"),
         "{stderr}"
     );
     assert!(!stderr.contains("client.jks"), "{stderr}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("NHI154"));
+    assert!(out.stdout.contains("NHI154"));
 }

@@ -123,11 +123,10 @@ mod tests {
         assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 
-    #[test]
-    fn a_broken_example_is_reported() {
+    /// A catalogue of one regex rule with the given pattern, keyword and examples.
+    fn one_rule(pattern: &str, keyword: &str, example: &str, negative: &str) -> Catalogue {
         let mut c = Catalogue::default();
-        c.add_file(
-            "t.yaml",
+        let yaml = format!(
             r#"
 rules:
   - id: NHI9001
@@ -138,40 +137,30 @@ rules:
     full_description: f
     help: h
     fix: x
-    pattern: 'tok_[a-z]{8}'
-    keywords: [tok_]
-    examples: ["no token here"]
-    negative_examples: ["tok_abcdefgh"]
-"#,
-        )
-        .unwrap();
-        let p = check(&c);
-        assert_eq!(p.len(), 2, "{p:?}");
-    }
-
-    /// A catalogue of one regex rule whose keyword covers only one of the
-    /// pattern's alternatives, with `example` as its positive example.
-    fn narrow_keyword_rule(example: &str) -> Catalogue {
-        let mut c = Catalogue::default();
-        let yaml = format!(
-            r#"
-rules:
-  - id: NHI9002
-    name: test-rule
-    severity: high
-    confidence: high
-    short_description: s
-    full_description: f
-    help: h
-    fix: x
-    pattern: '(?:tok|key)_[a-z]{{8}}'
-    keywords: [tok_]
+    pattern: '{pattern}'
+    keywords: [{keyword}]
     examples: ["{example}"]
-    negative_examples: ["nothing"]
+    negative_examples: ["{negative}"]
 "#
         );
         c.add_file("t.yaml", &yaml).unwrap();
         c
+    }
+
+    #[test]
+    fn a_broken_example_is_reported() {
+        let p = check(&one_rule(
+            "tok_[a-z]{8}",
+            "tok_",
+            "no token here",
+            "tok_abcdefgh",
+        ));
+        assert_eq!(p.len(), 2, "{p:?}");
+    }
+
+    /// A rule whose keyword covers only one of the pattern's alternatives.
+    fn narrow_keyword_rule(example: &str) -> Catalogue {
+        one_rule("(?:tok|key)_[a-z]{8}", "tok_", example, "nothing")
     }
 
     #[test]

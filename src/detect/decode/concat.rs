@@ -75,12 +75,7 @@ pub fn candidates(data: &[u8], path: &str, out: &mut Vec<Decoded>) {
             continue;
         };
         map.push(content_end);
-        out.push(Decoded {
-            kind: Kind::Joined,
-            span: first..end,
-            data: bytes,
-            map: Some(map),
-        });
+        out.push(Decoded::mapped(Kind::Joined, first..end, bytes, map));
     }
 }
 
@@ -194,12 +189,7 @@ fn as_json(src: &str, toks: &[lexer::Tok]) -> Option<Decoded> {
     let start = toks.first()?.start;
     let end = toks.last()?.end;
     map.push(end);
-    Some(Decoded {
-        kind: Kind::Joined,
-        span: start..end,
-        data: bytes,
-        map: Some(map),
-    })
+    Some(Decoded::mapped(Kind::Joined, start..end, bytes, map))
 }
 
 /// Append a literal token's content, escapes undone, with each byte's source

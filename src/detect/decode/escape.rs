@@ -107,12 +107,7 @@ fn decode(data: &[u8], span: std::ops::Range<usize>) -> Option<Decoded> {
         j += len;
     }
     map.push(span.end);
-    Some(Decoded {
-        kind: Kind::Escaped,
-        span,
-        data: bytes,
-        map: Some(map),
-    })
+    Some(Decoded::mapped(Kind::Escaped, span, bytes, map))
 }
 
 #[cfg(test)]

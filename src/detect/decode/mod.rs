@@ -132,6 +132,17 @@ pub struct Decoded {
 }
 
 impl Decoded {
+    /// Decoded text whose every byte maps back to a parent offset (`map`
+    /// has one entry per decoded byte plus one for the end).
+    pub fn mapped(kind: Kind, span: Range<usize>, data: Vec<u8>, map: Vec<usize>) -> Decoded {
+        Decoded {
+            kind,
+            span,
+            data,
+            map: Some(map),
+        }
+    }
+
     /// The parent span of decoded bytes `r`.
     pub fn to_parent(&self, r: Range<usize>) -> Range<usize> {
         match &self.map {

@@ -60,12 +60,7 @@ fn decode(data: &[u8], span: std::ops::Range<usize>) -> Option<Decoded> {
     }
     map.push(span.end);
     let text = std::str::from_utf8(&bytes).is_ok();
-    (escapes >= MIN_ESCAPES && text).then_some(Decoded {
-        kind: Kind::Percent,
-        span,
-        data: bytes,
-        map: Some(map),
-    })
+    (escapes >= MIN_ESCAPES && text).then_some(Decoded::mapped(Kind::Percent, span, bytes, map))
 }
 
 #[cfg(test)]
