@@ -60,6 +60,7 @@ fn every_form_is_found_where_it_is_written() {
         ("nested.json", "NHI155", 3, 3, "escaped"),
         ("realm-export.json", "NHI153", 6, 6, "-"),
         ("split_key.py", "NHI150", 2, 16, "code-literal"),
+        ("split_key.ts", "NHI150", 3, 5, "code-literal"),
     ];
     let want: Vec<(String, String, u64, u64, String)> = want
         .iter()

@@ -110,15 +110,20 @@ impl Detector for DerKeys {
 }
 
 /// Whether the text before a run ends in PEM armour (`-----BEGIN … -----`
-/// and a line break): the PEM rules report those.
+/// and a line break), also across string concatenation (`…-----\n' +\n'`):
+/// the PEM rules report those.
 fn armoured(before: &[u8]) -> bool {
-    let tail = &before[before.len().saturating_sub(8)..];
-    let trimmed: Vec<u8> = tail
-        .iter()
-        .copied()
-        .filter(|b| !b" \t\r\n\\".contains(b))
-        .collect();
-    trimmed.ends_with(b"-----") || trimmed.ends_with(b"-----n")
+    let mut end = before.len();
+    let floor = end.saturating_sub(64);
+    while end > floor {
+        match before[end - 1] {
+            b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\'' | b'`' | b'+' | b'.' | b'\\' => end -= 1,
+            // The `n` of a `\n` escape.
+            b'n' if end >= 2 && before[end - 2] == b'\\' => end -= 2,
+            _ => break,
+        }
+    }
+    before[..end].ends_with(b"-----")
 }
 
 #[cfg(test)]
@@ -135,6 +140,7 @@ mod tests {
     fn armour_is_recognised_with_escapes() {
         assert!(armoured(b"-----BEGIN PRIVATE KEY-----\n"));
         assert!(armoured(b"\"-----BEGIN PRIVATE KEY-----\\n"));
+        assert!(armoured(b"'-----BEGIN PRIVATE KEY-----\\n' +\n    '"));
         assert!(!armoured(b"\"privateKey\": \""));
     }
 }
