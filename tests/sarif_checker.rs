@@ -31,6 +31,10 @@ fn result0(log: &mut Value) -> &mut Value {
     &mut log["runs"][0]["results"][0]
 }
 
+fn set_uri(log: &mut Value, uri: &str) {
+    result0(log)["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] = json!(uri);
+}
+
 fn region0(log: &mut Value) -> &mut Value {
     &mut result0(log)["locations"][0]["physicalLocation"]["region"]
 }
@@ -54,10 +58,7 @@ fn the_schema_is_enforced() {
     let p = problems_after(|l| result0(l)["level"] = json!("fatal"));
     assert!(p.contains("schema: /runs/0/results/0/level"), "{p}");
     // Formats are checked too: a uri-reference cannot hold a raw space.
-    let p = problems_after(|l| {
-        result0(l)["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] =
-            json!("a b.env");
-    });
+    let p = problems_after(|l| set_uri(l, "a b.env"));
     assert!(p.contains("schema: /runs/0/results/0/locations/0"), "{p}");
 }
 
@@ -69,9 +70,7 @@ fn uris_must_be_relative_paths_in_the_repository() {
         ("/etc/passwd", "is absolute"),
         ("../outside.env", "'..' segment"),
     ] {
-        let p = problems_after(|l| {
-            result0(l)["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] = json!(uri);
-        });
+        let p = problems_after(|l| set_uri(l, uri));
         assert!(p.contains(says), "{uri}: {p}");
     }
     let p = problems_after(|l| {
@@ -101,10 +100,7 @@ fn regions_must_start_at_line_one_or_later_and_lie_in_the_file() {
         r["startColumn"] = json!(5);
     });
     assert!(p.contains("region ends before it starts"), "{p}");
-    let p = problems_after(|l| {
-        result0(l)["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] =
-            json!("no-such-file.env");
-    });
+    let p = problems_after(|l| set_uri(l, "no-such-file.env"));
     assert!(p.contains("no-such-file.env is not a file under"), "{p}");
 }
 

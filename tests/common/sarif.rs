@@ -123,16 +123,9 @@ fn check_run(ri: usize, run: &Value, repo: Option<&Path>, p: &mut Vec<String>) {
         p.push(format!("run {ri}: tool.driver.name missing"));
     }
     let empty = Vec::new();
-    let Some(rules) = driver["rules"].as_array() else {
-        p.push(format!("run {ri}: tool.driver.rules missing"));
+    let Some(rules) = limited_array(&driver["rules"], ri, "rules", MAX_RULES_PER_RUN, p) else {
         return;
     };
-    if rules.len() > MAX_RULES_PER_RUN {
-        p.push(format!(
-            "run {ri}: {} rules (max {MAX_RULES_PER_RUN})",
-            rules.len()
-        ));
-    }
     let mut ids = HashSet::new();
     for rule in rules {
         let id = rule["id"].as_str().unwrap_or("");
@@ -161,16 +154,10 @@ fn check_run(ri: usize, run: &Value, repo: Option<&Path>, p: &mut Vec<String>) {
             }
         }
     }
-    let Some(results) = run["results"].as_array() else {
-        p.push(format!("run {ri}: results missing"));
+    let Some(results) = limited_array(&run["results"], ri, "results", MAX_RESULTS_PER_RUN, p)
+    else {
         return;
     };
-    if results.len() > MAX_RESULTS_PER_RUN {
-        p.push(format!(
-            "run {ri}: {} results (max {MAX_RESULTS_PER_RUN})",
-            results.len()
-        ));
-    }
     let mut lines = LineCache::default();
     for (i, r) in results.iter().enumerate() {
         let rule_id = r["ruleId"].as_str().unwrap_or("");
@@ -219,6 +206,25 @@ fn check_run(ri: usize, run: &Value, repo: Option<&Path>, p: &mut Vec<String>) {
             p.push(format!("{at}: partialFingerprints missing or empty"));
         }
     }
+}
+
+/// The array `v` of run `ri` (`what`: rules, results), noting when it is
+/// missing or longer than code scanning takes.
+fn limited_array<'a>(
+    v: &'a Value,
+    ri: usize,
+    what: &str,
+    max: usize,
+    p: &mut Vec<String>,
+) -> Option<&'a Vec<Value>> {
+    let Some(a) = v.as_array() else {
+        p.push(format!("run {ri}: {what} missing"));
+        return None;
+    };
+    if a.len() > max {
+        p.push(format!("run {ri}: {} {what} (max {max})", a.len()));
+    }
+    Some(a)
 }
 
 /// A URI code scanning resolves against the repository: relative, no scheme
