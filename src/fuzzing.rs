@@ -481,28 +481,42 @@ fn scan_and_check(engine: &Engine, path: &str, data: Vec<u8>) {
     engine.scan(&item, &mut sink);
     engine.finish(&mut sink);
     let index = LineIndex::new(&item.data);
+    let secrets = reported_secrets(&item, &index, &sink.findings);
+    let shown = shown_path(item.path(), &secrets);
     for f in &sink.findings {
-        assert_location(&item, &index, &f.location, &f.rule_id);
+        assert_location(&item, &index, &f.location, &f.rule_id, &shown);
         for r in &f.related {
-            assert_location(&item, &index, &r.location, &f.rule_id);
+            assert_location(&item, &index, &r.location, &f.rule_id, &shown);
         }
         assert!(f.fingerprint.starts_with(&format!("{}:", f.rule_id)));
     }
-    let secrets = reported_secrets(&item, &index, &sink.findings);
     check_outputs(engine.catalogue(), &sink, &secrets);
 }
 
 /// A finding's location is the scanned file, on a line it has, with
 /// columns inside that line (characters, one past the end allowed).
-fn assert_location(item: &Item, index: &LineIndex, loc: &Location, rule: &str) {
-    // A path with control characters (or bidirectional overrides) may be
-    // shown escaped, so it cannot forge lines in a log; otherwise the
-    // location is the scanned file's path exactly.
+/// The file's path with every reported secret in it redacted: a secret is
+/// never printed whole, not even as (part of) a file name.
+fn shown_path(path: &str, secrets: &[String]) -> String {
+    let mut by_length: Vec<&String> = secrets
+        .iter()
+        .filter(|s| s.len() >= MIN_SECRET_CHECKED)
+        .collect();
+    by_length.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    by_length.iter().fold(path.to_string(), |p, s| {
+        p.replace(s.as_str(), &finding::redact(s))
+    })
+}
+
+fn assert_location(item: &Item, index: &LineIndex, loc: &Location, rule: &str, shown: &str) {
+    // The location is the scanned file's path, or that path with reported
+    // secrets redacted, or with control characters (and bidirectional
+    // overrides) escaped so it cannot forge lines in a log.
     let hostile =
         |c: char| c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-    let escaped = item.path().chars().any(hostile) && !loc.path.chars().any(hostile);
+    let escaped = shown.chars().any(hostile) && !loc.path.chars().any(hostile);
     assert!(
-        loc.path == item.path() || escaped,
+        loc.path == item.path() || loc.path == shown || escaped,
         "{rule}: finding in another file: {:?} for {:?}",
         loc.path,
         item.path()
