@@ -510,10 +510,12 @@ fn shown_path(path: &str, secrets: &[String]) -> String {
 
 fn assert_location(item: &Item, index: &LineIndex, loc: &Location, rule: &str, shown: &str) {
     // The location is the scanned file's path, or that path with reported
-    // secrets redacted, or with control characters (and bidirectional
-    // overrides) escaped so it cannot forge lines in a log.
-    let hostile =
-        |c: char| c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    // secrets redacted, or with control characters but tab (and
+    // bidirectional overrides) escaped so it cannot forge lines in a log.
+    let hostile = |c: char| {
+        (c.is_control() && c != '\t')
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
     let escaped = shown.chars().any(hostile) && !loc.path.chars().any(hostile);
     assert!(
         loc.path == item.path() || loc.path == shown || escaped,
