@@ -5,6 +5,8 @@
 //! from source (with a stand-in `cargo` that records its arguments).
 #![cfg(unix)]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
@@ -172,7 +174,7 @@ fn tools_present() -> bool {
             std::env::var_os("NHISCAN_REQUIRE_TOOLS").is_none(),
             "the install step needs {missing:?}"
         );
-        println!("skipped: the install step needs {missing:?}, not installed here");
+        common::skipped(&format!("the install step needs {missing:?}, not installed here"));
     }
     missing.is_empty()
 }

@@ -476,7 +476,7 @@ fn start_provider(dir: &Path, leaf: &tls::Leaf, basic: &str, post: &str) -> Opti
             std::env::var_os("NHISCAN_REQUIRE_OIDC").is_none(),
             "oidc-provider is not installed: run `npm ci` in tests/oidc"
         );
-        println!("skipped: oidc-provider not installed (npm ci in tests/oidc)");
+        common::skipped("oidc-provider not installed (npm ci in tests/oidc)");
         return None;
     }
     std::fs::write(dir.join("leaf.pem"), &leaf.cert_pem).unwrap();
