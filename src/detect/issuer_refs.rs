@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{Context, Detector, IssuerRef, Sink};
+use super::{Context, Detector, IssuerRef, Options, Sink};
 use crate::item::Item;
 use crate::linehash;
 
@@ -72,6 +72,11 @@ impl Detector for IssuerRefs {
     fn name(&self) -> &'static str {
         "issuer-references"
     }
+    /// Only `scan --audit-issuers` and `--validate` read issuer references.
+    fn active(&self, options: &Options) -> bool {
+        options.audit_issuers
+    }
+
     fn keywords(&self) -> &[&'static str] {
         &[
             "issuer",

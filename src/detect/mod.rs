@@ -80,6 +80,11 @@ pub trait Detector: Send + Sync {
     fn keywords(&self) -> &[&'static str] {
         &[]
     }
+    /// Whether it runs at all with these options. An inactive detector adds
+    /// no keywords to the prefilter, so the automata stay small and fast.
+    fn active(&self, _options: &Options) -> bool {
+        true
+    }
     /// Cheap path test (e.g. only CI files). Called before the prefilter result is used.
     fn applies(&self, _item: &Item) -> bool {
         true
