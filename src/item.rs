@@ -123,6 +123,34 @@ impl Item {
         }
     }
 
+    /// The byte offset of a 1-based line and column (the inverse of
+    /// [`Item::position`]); a column past the line's end gives its end.
+    pub fn offset(&self, line: u32, column: u32) -> usize {
+        let idx = self.line_index();
+        let Some(&start) = idx.starts.get((line.max(1) - 1) as usize) else {
+            return self.data.len();
+        };
+        let mut at = start;
+        let mut col = 1;
+        for chunk in self.data[start..].utf8_chunks() {
+            for c in chunk.valid().chars() {
+                if col >= column || c == '\n' {
+                    return at;
+                }
+                at += c.len_utf8();
+                col += 1;
+            }
+            if !chunk.invalid().is_empty() {
+                if col >= column {
+                    return at;
+                }
+                at += chunk.invalid().len();
+                col += 1;
+            }
+        }
+        at
+    }
+
     /// The bytes of the (1-based) line, without its line terminator.
     pub fn line_bytes(&self, line: u32) -> &[u8] {
         self.line_index().line(&self.data, line)
@@ -311,6 +339,15 @@ mod tests {
                 end_column: 9
             }
         );
+    }
+
+    #[test]
+    fn offset_inverts_position() {
+        let it = item("ab\né=xy\nz");
+        for off in [0, 1, 3, 5, 6, 7, 9] {
+            let p = it.position(off);
+            assert_eq!(it.offset(p.line, p.column), off, "{off}");
+        }
     }
 
     #[test]

@@ -35,6 +35,19 @@ WORK = Path(os.environ.get("NHISCAN_EVAL_WORK", "/tmp/nhiscan-eval"))
 MIRRORS = Path(os.environ.get("NHISCAN_EVAL_MIRRORS", "/work/.mirror"))
 SETS = {"secrets": ("NHI1",), "code": ("NHI2", "NHI3", "NHI4")}
 SEED = "nhiscan-eval-2026"
+# Language of a finding, from its file name (issue 11 asks for figures per language).
+LANGUAGES = {
+    "Python": (".py", ".pyi"),
+    "JS/TS": (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"),
+    "Go": (".go",),
+    "Java/Kotlin": (".java", ".kt", ".kts", ".groovy", ".scala"),
+    "C#": (".cs",),
+    "Ruby": (".rb",),
+    "Rust": (".rs",),
+    "PHP": (".php",),
+    "config": (".yml", ".yaml", ".json", ".xml", ".properties", ".toml", ".env", ".example"),
+    "docs": (".md", ".adoc", ".rst", ".txt", ".html"),
+}
 
 
 def repos(set_name):
@@ -149,12 +162,23 @@ def findings(set_name, tag, exclude=()):
     return out
 
 
+def language(path):
+    name = path.lower()
+    if name.startswith((".github/workflows/", ".gitea/workflows/")) or name.endswith(
+        (".gitlab-ci.yml", "/action.yml", "/action.yaml")) or name in ("action.yml", "action.yaml"):
+        return "CI"
+    for lang, exts in LANGUAGES.items():
+        if name.endswith(exts):
+            return lang
+    return "other"
+
+
 def rank(f):
     h = hashlib.blake2b(f"{SEED}\0{f['repo']}\0{f['fingerprint']}".encode(), digest_size=8)
     return h.hexdigest()
 
 
-def draw(all_findings, n, per_rule):
+def draw(all_findings, n, per_rule, per_language=0):
     # One entry per (repo, fingerprint): the same secret at two lines is one problem.
     uniq = {}
     for f in sorted(all_findings, key=lambda f: (f["location"]["path"], f["location"]["region"]["startLine"])):
@@ -166,22 +190,35 @@ def draw(all_findings, n, per_rule):
         by_rule[f["rule_id"]].append(f)
     for fs in by_rule.values():
         chosen.update((f["repo"], f["fingerprint"]) for f in fs[:per_rule])
-    population = defaultdict(int)
+    by_language = defaultdict(list)
+    for f in ranked:
+        by_language[language(f["location"]["path"])].append(f)
+    for fs in by_language.values():
+        chosen.update((f["repo"], f["fingerprint"]) for f in fs[:per_language])
+    population, lang_population = defaultdict(int), defaultdict(int)
     for f in ranked:
         population[f["rule_id"]] += 1
-    return [f for f in ranked if (f["repo"], f["fingerprint"]) in chosen], population
+        lang_population[language(f["location"]["path"])] += 1
+    return [f for f in ranked if (f["repo"], f["fingerprint"]) in chosen], population, lang_population
 
 
-def labels(set_name):
+def labels(set_name, tag=None):
+    """(repo, fingerprint) → label. A label with a "tag" applies to that tag only
+    and wins over the untagged one: a change may fix a finding's message (a
+    wrong count, "never expires" on a DPoP proof) while the fingerprint stays."""
     path = HERE / "labels" / f"{set_name}.jsonl"
-    out = {}
+    out, tagged = {}, {}
     if path.exists():
         for i, line in enumerate(path.read_text().splitlines(), 1):
             if line.strip():
                 x = json.loads(line)
                 if x.get("label") not in ("TP", "FP"):
                     sys.exit(f"{path}:{i}: label must be TP or FP")
-                out[(x["repo"], x["fingerprint"])] = x
+                if "tag" not in x:
+                    out[(x["repo"], x["fingerprint"])] = x
+                elif x["tag"] == tag:
+                    tagged[(x["repo"], x["fingerprint"])] = x
+    out.update(tagged)
     return out
 
 
@@ -197,8 +234,8 @@ def context(f, radius=3):
 
 
 def cmd_sample(args):
-    sample, _ = draw(findings(args.set, args.tag, args.exclude), args.n, args.per_rule)
-    have = labels(args.set)
+    sample, _, _ = draw(findings(args.set, args.tag, args.exclude), args.n, args.per_rule, args.per_language)
+    have = labels(args.set, args.tag)
     todo = [f for f in sample if (f["repo"], f["fingerprint"]) not in have]
     print(f"# {len(sample)} in the sample, {len(todo)} without a label", file=sys.stderr)
     for f in todo:
@@ -213,12 +250,16 @@ def cmd_sample(args):
 
 
 def cmd_report(args):
-    sample, population = draw(findings(args.set, args.tag, args.exclude), args.n, args.per_rule)
-    have = labels(args.set)
+    sample, population, lang_population = draw(findings(args.set, args.tag, args.exclude), args.n, args.per_rule,
+                                               args.per_language)
+    have = labels(args.set, args.tag)
     per = defaultdict(lambda: [0, 0, 0])  # tp, fp, unlabeled
+    per_lang = defaultdict(lambda: [0, 0, 0])
     for f in sample:
         x = have.get((f["repo"], f["fingerprint"]))
-        per[f["rule_id"]][2 if x is None else (0 if x["label"] == "TP" else 1)] += 1
+        slot = 2 if x is None else (0 if x["label"] == "TP" else 1)
+        per[f["rule_id"]][slot] += 1
+        per_lang[language(f["location"]["path"])][slot] += 1
     rows = ["| rule | findings | sampled | TP | FP | unlabeled | precision |", "|---|---|---|---|---|---|---|"]
     tp_all = fp_all = un_all = 0
     weighted = weight = 0.0
@@ -241,12 +282,19 @@ def cmd_report(args):
     repo_rows = ["| repository | rule | TP | FP |", "|---|---|---|---|"] + [
         f"| {r} | {rule} | {tp} | {fp} |" for (r, rule), (tp, fp) in sorted(by_repo.items())]
     overall = tp_all / (tp_all + fp_all) if tp_all + fp_all else 0.0
+    lang_rows = ["| language | findings | sampled | TP | FP | unlabeled | precision |",
+                 "|---|---|---|---|---|---|---|"]
+    for lang in sorted(lang_population):
+        tp, fp, un = per_lang[lang]
+        p = tp / (tp + fp) if tp + fp else None
+        lang_rows.append(f"| {lang} | {lang_population[lang]} | {tp + fp + un} | {tp} | {fp} | {un} | "
+                         f"{'-' if p is None else f'{p:.2f}'} |")
     text = "\n".join([
         f"# {args.set} / {args.tag}",
         "",
         f"Repositories: {len(repos(args.set))}; findings in scope: {sum(population.values())} "
         f"(distinct by repository and fingerprint); sample: {len(sample)} "
-        f"(the {args.n} lowest ranks plus the {args.per_rule} lowest of each rule; seed `{SEED}`).",
+        f"({floors(args)}; seed `{SEED}`).",
         "",
         *([f"Excluded (repository[:path prefix]): {', '.join(f'`{e}`' for e in args.exclude)}; "
            "the sample is drawn from what is left.", ""] if args.exclude else []),
@@ -254,6 +302,11 @@ def cmd_report(args):
         f"weighted by each rule's share of all findings: **{(weighted / weight if weight else 0):.3f}**.",
         "",
         *rows,
+        "",
+        "Per language (from the file name; `CI` is workflow and pipeline files, `config` other "
+        "YAML/JSON/XML, `docs` prose). Precision here is over the sample as drawn:",
+        "",
+        *lang_rows,
         "",
         "By repository (labelled findings of the sample):",
         "",
@@ -265,14 +318,19 @@ def cmd_report(args):
     print(text)
 
 
+def floors(args):
+    text = f"the {args.n} lowest ranks plus the {args.per_rule} lowest of each rule"
+    return text + (f" and the {args.per_language} lowest of each language" if args.per_language else "")
+
+
 def suffix(args):
     return "-excluding" if args.exclude else ""
 
 
-def per_rule(set_name, tag, n, per_rule_floor, exclude=()):
+def per_rule(set_name, tag, n, per_rule_floor, per_language=0, exclude=()):
     """rule → (population, tp, fp, unlabeled) for one tag's sample."""
-    sample, population = draw(findings(set_name, tag, exclude), n, per_rule_floor)
-    have = labels(set_name)
+    sample, population, _ = draw(findings(set_name, tag, exclude), n, per_rule_floor, per_language)
+    have = labels(set_name, tag)
     out = {r: [population[r], 0, 0, 0] for r in population}
     for f in sample:
         x = have.get((f["repo"], f["fingerprint"]))
@@ -281,8 +339,8 @@ def per_rule(set_name, tag, n, per_rule_floor, exclude=()):
 
 
 def cmd_compare(args):
-    a = per_rule(args.set, args.tag, args.n, args.per_rule, args.exclude)
-    b = per_rule(args.set, args.to, args.n, args.per_rule, args.exclude)
+    a = per_rule(args.set, args.tag, args.n, args.per_rule, args.per_language, args.exclude)
+    b = per_rule(args.set, args.to, args.n, args.per_rule, args.per_language, args.exclude)
     prec = lambda tp, fp: "-" if tp + fp == 0 else f"{tp / (tp + fp):.2f}"
     rows = [f"| rule | {args.tag}: findings | TP | FP | unlabeled | precision | {args.to}: findings | TP | FP | unlabeled | precision |",
             "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -298,7 +356,7 @@ def cmd_compare(args):
     # True findings of the first run that the second no longer reports (same
     # repository and fingerprint): what a precision change cost in recall.
     after_keys = {(f["repo"], f["fingerprint"]) for f in findings(args.set, args.to, args.exclude)}
-    lost = [x for x in labels(args.set).values() if x["label"] == "TP"
+    lost = [x for x in labels(args.set, args.tag).values() if x["label"] == "TP"
             and (x["repo"], x["fingerprint"]) in {(f["repo"], f["fingerprint"]) for f in findings(args.set, args.tag, args.exclude)}
             and (x["repo"], x["fingerprint"]) not in after_keys]
     rows += ["", f"Labelled true findings of {args.tag} that {args.to} no longer reports under the same "
@@ -306,7 +364,7 @@ def cmd_compare(args):
              *[f"- {x['repo']} {x['path']}:{x['line']} {x['rule']} ({x['reason']})" for x in lost[:50]]]
     text = "\n".join([f"# {args.set}: {args.tag} vs {args.to}", "",
                       "Findings are distinct by repository and fingerprint; TP/FP over each tag's sample "
-                      f"(the {args.n} lowest ranks plus the {args.per_rule} lowest of each rule).", "",
+                      f"({floors(args)}).", "",
                       *([f"Excluded (repository[:path prefix]): {', '.join(f'`{e}`' for e in args.exclude)}.", ""]
                         if args.exclude else []), *rows, ""])
     out = HERE / "results" / f"{args.set}-{args.tag}-vs-{args.to}{suffix(args)}.md"
@@ -327,6 +385,8 @@ def main():
         else:
             s.add_argument("--n", type=int, default=400)
             s.add_argument("--per-rule", type=int, default=15)
+            s.add_argument("--per-language", type=int, default=0,
+                           help="also the K lowest ranks of each language (the code set uses 10)")
             s.add_argument("--exclude", action="append", default=[], metavar="REPO[:PATH-PREFIX]",
                            help="leave these findings out before drawing (repeatable)")
         if name == "compare":

@@ -7,7 +7,58 @@ use crate::rules::Checksum;
 pub fn valid(kind: Checksum, secret: &[u8]) -> bool {
     match kind {
         Checksum::GithubCrc32 => github_crc32(secret),
+        Checksum::PemKeyStructure => pem_key_structure(secret),
     }
+}
+
+/// The body of a PEM block (line breaks, `\n` escapes and all) decodes to a
+/// private key. NHI150's pattern consumes the first 31 characters of an
+/// OpenSSH body (the `openssh-key-v1` header naming cipher `none`), so a body
+/// that does not decode alone is tried with that header put back, and must
+/// then hold the rest of an unencrypted OpenSSH key.
+fn pem_key_structure(body: &[u8]) -> bool {
+    use super::decode::{base64, der};
+    if let Some(bytes) = base64::decode(body) {
+        if der::private_key(&bytes).is_some() || openssh_key(&bytes) {
+            return true;
+        }
+    }
+    let mut whole = OPENSSH_HEADER.to_vec();
+    whole.extend_from_slice(body);
+    base64::decode(&whole).is_some_and(|b| openssh_key(&b))
+}
+
+/// base64 of `openssh-key-v1\0`, the length 4 and `none`.
+const OPENSSH_HEADER: &[u8] = b"b3BlbnNzaC1rZXktdjEAAAAABG5vbmU";
+
+/// PROTOCOL.key: magic, cipher, kdf, kdf options, key count, public keys,
+/// then the private section, every length within the data.
+fn openssh_key(b: &[u8]) -> bool {
+    let Some(mut rest) = b.strip_prefix(b"openssh-key-v1\0") else {
+        return false;
+    };
+    let string = |rest: &mut &[u8]| -> Option<usize> {
+        let len = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+        let body = rest.get(4..4 + len)?;
+        *rest = &rest[4 + len..];
+        Some(body.len())
+    };
+    let header = (|| {
+        string(&mut rest)?; // cipher
+        string(&mut rest)?; // kdf
+        string(&mut rest)?; // kdf options
+        let n = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?);
+        rest = &rest[4..];
+        if n == 0 || n > 16 {
+            return None;
+        }
+        for _ in 0..n {
+            string(&mut rest)?; // public key
+        }
+        let private = string(&mut rest)?;
+        (private >= 8).then_some(())
+    })();
+    header.is_some()
 }
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

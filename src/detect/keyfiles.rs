@@ -38,6 +38,10 @@ impl Detector for KeyFiles {
         &["\"kty\"", "\"service_account\""]
     }
 
+    fn scans_decoded(&self) -> bool {
+        true
+    }
+
     fn detect(&self, item: &Item, ctx: &Context, out: &mut Sink) {
         if item.data.len() > spanned_json::MAX_DOCUMENT
             && item.data.trim_ascii_start().starts_with(b"{")

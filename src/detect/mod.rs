@@ -7,6 +7,8 @@ pub mod checksum;
 pub mod ci;
 pub mod code;
 pub mod deadline;
+pub mod decode;
+pub mod derkeys;
 pub mod engine;
 pub mod file_context;
 pub mod filters;
@@ -14,6 +16,7 @@ pub mod issuer_refs;
 pub mod jwks;
 pub mod jwt;
 pub mod keyfiles;
+pub mod keystore;
 pub mod metadata;
 pub mod overlap;
 pub mod registrations;
@@ -87,6 +90,12 @@ pub trait Detector: Send + Sync {
         false
     }
     fn detect(&self, item: &Item, ctx: &Context, out: &mut Sink);
+    /// Whether it also runs on decoded content (base64, percent-encoded or
+    /// escaped text found inside an item; see [`decode`]). Key detectors do;
+    /// checks of code, CI files and documents by path do not.
+    fn scans_decoded(&self) -> bool {
+        false
+    }
     /// Runs once after every item was scanned, over everything found: for
     /// conclusions that need the whole repository (see [`Fact`]).
     fn finish(&self, _ctx: &Context, _sink: &mut Sink) {}
@@ -96,6 +105,9 @@ pub trait Detector: Send + Sync {
 pub fn registry() -> Vec<Box<dyn Detector>> {
     vec![
         Box::new(keyfiles::KeyFiles),
+        Box::new(derkeys::DerKeys),
+        Box::new(keystore::KeyStores),
+        Box::new(keystore::BinaryKeyStores),
         Box::new(jwt::JwtLiterals),
         Box::new(registrations::ClientRegistrations::default()),
         Box::new(ci::CiDetector),

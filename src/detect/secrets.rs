@@ -76,12 +76,12 @@ impl RegexRule {
         })
     }
 
-    pub fn keywords(&self) -> &[String] {
-        &self.keywords
-    }
-
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    pub fn keywords(&self) -> &[String] {
+        &self.keywords
     }
 
     pub fn applies(&self, item: &Item) -> bool {

@@ -21,13 +21,19 @@ pub fn check(catalogue: &Catalogue) -> Vec<String> {
     };
     for rule in catalogue.rules().iter().filter(|r| r.enabled) {
         for (i, ex) in rule.examples.iter().enumerate() {
-            if !fires(&engine, &rule.id, ex) {
-                problems.push(format!(
-                    "{}: example {} does not raise the rule",
-                    rule.id,
-                    i + 1
-                ));
-            }
+            // The prefilter proof: a regex rule runs only when one of its own
+            // keywords occurs in the text or in what the text decodes to.
+            let reached = rule.pattern.is_none()
+                || engine.keywords_reach(&rule.id, ex.text().as_bytes(), ex.path());
+            let problem = match (fires(&engine, &rule.id, ex), reached) {
+                (true, true) => continue,
+                (false, true) => "does not raise the rule",
+                (false, false) => {
+                    "does not raise the rule: none of its keywords occurs in it, so the prefilter never runs it"
+                }
+                (true, false) => "raises the rule, but not through the rule's own keywords",
+            };
+            problems.push(format!("{}: example {} {problem}", rule.id, i + 1));
         }
         for (i, ex) in rule.negative_examples.iter().enumerate() {
             if fires(&engine, &rule.id, ex) {
@@ -125,11 +131,10 @@ mod tests {
         assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 
-    #[test]
-    fn a_broken_example_is_reported() {
+    /// A catalogue of one regex rule with the given pattern, keyword and examples.
+    fn one_rule(pattern: &str, keyword: &str, example: &str, negative: &str) -> Catalogue {
         let mut c = Catalogue::default();
-        c.add_file(
-            "t.yaml",
+        let yaml = format!(
             r#"
 rules:
   - id: NHI9001
@@ -140,14 +145,38 @@ rules:
     full_description: f
     help: h
     fix: x
-    pattern: 'tok_[a-z]{8}'
-    keywords: [tok_]
-    examples: ["no token here"]
-    negative_examples: ["tok_abcdefgh"]
-"#,
-        )
-        .unwrap();
-        let p = check(&c);
+    pattern: '{pattern}'
+    keywords: [{keyword}]
+    examples: ["{example}"]
+    negative_examples: ["{negative}"]
+"#
+        );
+        c.add_file("t.yaml", &yaml).unwrap();
+        c
+    }
+
+    #[test]
+    fn a_broken_example_is_reported() {
+        let p = check(&one_rule(
+            "tok_[a-z]{8}",
+            "tok_",
+            "no token here",
+            "tok_abcdefgh",
+        ));
         assert_eq!(p.len(), 2, "{p:?}");
+    }
+
+    /// A rule whose keyword covers only one of the pattern's alternatives.
+    fn narrow_keyword_rule(example: &str) -> Catalogue {
+        one_rule("(?:tok|key)_[a-z]{8}", "tok_", example, "nothing")
+    }
+
+    #[test]
+    fn an_example_the_keywords_miss_is_reported() {
+        let p = check(&narrow_keyword_rule("key_abcdefgh tok_"));
+        assert!(p.is_empty(), "the keyword occurs: {p:?}");
+        let p = check(&narrow_keyword_rule("key_abcdefgh"));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].contains("none of its keywords occurs"), "{p:?}");
     }
 }

@@ -4,6 +4,8 @@
 //! `rules list`, the docs and SARIF's `tool.driver.rules` share one source.
 
 pub mod check;
+#[cfg(test)]
+mod keyword_proof;
 mod schema;
 
 use std::collections::HashMap;

@@ -120,6 +120,10 @@ pub enum Checksum {
     /// GitHub's token format: the last 6 characters are the base62 CRC32 of
     /// the random part between the `_` and them.
     GithubCrc32,
+    /// A PEM private key's body: base64 that decodes to a private-key
+    /// structure (PKCS#1, PKCS#8, SEC1, DSA) or an `openssh-key-v1` key. A
+    /// truncated or made-up body (docs, tests) fails it.
+    PemKeyStructure,
 }
 
 fn default_window() -> u32 {

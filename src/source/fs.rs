@@ -314,9 +314,12 @@ fn read_file_sized(path: &Path, max: u64, size: u64) -> std::io::Result<Option<V
     Ok(Some(data))
 }
 
-/// A NUL byte in the first 8 KiB marks a binary file (as git and ripgrep judge).
+/// A NUL byte in the first 8 KiB marks a binary file (as git and ripgrep
+/// judge), except a key store (JKS, JCEKS, PKCS#12): those are scanned, as
+/// committing one commits its private keys.
 pub fn is_binary(data: &[u8]) -> bool {
     memchr::memchr(0, &data[..data.len().min(BINARY_SNIFF)]).is_some()
+        && !crate::detect::keystore::looks_like_store(data)
 }
 
 #[cfg(test)]
