@@ -58,7 +58,12 @@ impl Config {
                 return Err(e).with_context(|| format!("cannot read config {}", path.display()))
             }
         };
-        toml::from_str(&text).with_context(|| format!("config {}", path.display()))
+        Config::parse(&text).with_context(|| format!("config {}", path.display()))
+    }
+
+    /// Read a configuration from its text.
+    pub fn parse(text: &str) -> Result<Config> {
+        Ok(toml::from_str(text)?)
     }
 }
 

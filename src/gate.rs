@@ -110,14 +110,14 @@ impl Baseline {
     pub fn load(path: &Path) -> Result<Baseline> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read baseline {}", path.display()))?;
-        let b: Baseline = serde_json::from_str(&text)
-            .with_context(|| format!("baseline {} is not a nhiscan baseline", path.display()))?;
+        Baseline::parse(&text).with_context(|| format!("baseline {}", path.display()))
+    }
+
+    /// Read a baseline from its text (JSON, version 1).
+    pub fn parse(text: &str) -> Result<Baseline> {
+        let b: Baseline = serde_json::from_str(text).context("not a nhiscan baseline")?;
         if b.version != 1 {
-            bail!(
-                "baseline {}: unsupported version {}",
-                path.display(),
-                b.version
-            );
+            bail!("unsupported version {}", b.version);
         }
         Ok(b)
     }

@@ -8,6 +8,8 @@ pub mod config;
 pub mod detect;
 pub mod docs;
 pub mod finding;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gate;
 pub mod item;
 pub mod linehash;

@@ -37,7 +37,9 @@ fn start(dir: &Path, mode: &str) -> Option<Provider> {
             std::env::var_os("NHISCAN_REQUIRE_OIDC").is_none(),
             "oidc-provider is not installed: run `npm ci` in tests/oidc"
         );
-        eprintln!("skipping: oidc-provider not installed (npm ci in tests/oidc)");
+        common::skipped(
+            "oidc_provider: the npm package oidc-provider is not installed (`npm ci` in tests/oidc; .ci/run does it)",
+        );
         return None;
     }
     let mut child = Command::new("node")

@@ -90,7 +90,7 @@ fn sarif_report_snapshot_and_validity() {
     // The driver lists the whole catalogue, which grows as rules are added:
     // check each result's ruleIndex against it, then keep only the rules the
     // results use, without their help text (rule files own it and
-    // sarif-check reads it).
+    // assert_sarif_valid checks it).
     let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     let run = &mut doc["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap().clone();

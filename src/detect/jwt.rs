@@ -3,7 +3,7 @@
 //! §2.2) or as other tokens. Nothing here ever prints the token: findings show
 //! the claims that matter (iss, aud, lifetime, alg, kid) and redact the span.
 
-mod token;
+pub mod token;
 
 use serde_json::Value;
 

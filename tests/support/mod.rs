@@ -113,7 +113,7 @@ pub fn unprivileged() -> Option<Vec<String>> {
             return Some(v);
         }
     }
-    eprintln!("SKIPPED: running as root and neither setpriv nor runuser is installed (util-linux); permission tests need an unprivileged user");
+    crate::common::skipped("permission test: running as root and neither setpriv nor runuser is installed (util-linux); it needs an unprivileged user");
     None
 }
 
