@@ -135,7 +135,19 @@ def cmd_scan(args):
         print(f"{repo}: {n} findings (exit {r.returncode})")
 
 
-def findings(set_name, tag):
+def excluded(x, exclude):
+    """True when the finding sits under one of the REPO[:PATH-PREFIX] exclusions.
+
+    Used to see a rule's precision without one repository or folder that
+    carries it (e.g. a folder of recorded certification runs)."""
+    for e in exclude:
+        repo, _, prefix = e.partition(":")
+        if x["repo"] == repo and x["location"]["path"].startswith(prefix):
+            return True
+    return False
+
+
+def findings(set_name, tag, exclude=()):
     prefixes = SETS[set_name]
     out = []
     for repo, commit in repos(set_name):
@@ -145,7 +157,8 @@ def findings(set_name, tag):
         for x in json.loads(f.read_text())["findings"]:
             if x["rule_id"].startswith(prefixes):
                 x["repo"], x["commit"] = repo, commit
-                out.append(x)
+                if not excluded(x, exclude):
+                    out.append(x)
     return out
 
 
@@ -221,7 +234,7 @@ def context(f, radius=3):
 
 
 def cmd_sample(args):
-    sample, _, _ = draw(findings(args.set, args.tag), args.n, args.per_rule, args.per_language)
+    sample, _, _ = draw(findings(args.set, args.tag, args.exclude), args.n, args.per_rule, args.per_language)
     have = labels(args.set, args.tag)
     todo = [f for f in sample if (f["repo"], f["fingerprint"]) not in have]
     print(f"# {len(sample)} in the sample, {len(todo)} without a label", file=sys.stderr)
@@ -237,7 +250,7 @@ def cmd_sample(args):
 
 
 def cmd_report(args):
-    sample, population, lang_population = draw(findings(args.set, args.tag), args.n, args.per_rule,
+    sample, population, lang_population = draw(findings(args.set, args.tag, args.exclude), args.n, args.per_rule,
                                                args.per_language)
     have = labels(args.set, args.tag)
     per = defaultdict(lambda: [0, 0, 0])  # tp, fp, unlabeled
@@ -283,6 +296,8 @@ def cmd_report(args):
         f"(distinct by repository and fingerprint); sample: {len(sample)} "
         f"({floors(args)}; seed `{SEED}`).",
         "",
+        *([f"Excluded (repository[:path prefix]): {', '.join(f'`{e}`' for e in args.exclude)}; "
+           "the sample is drawn from what is left.", ""] if args.exclude else []),
         f"Precision over the sample: **{overall:.3f}** ({tp_all} TP, {fp_all} FP, {un_all} unlabeled); "
         f"weighted by each rule's share of all findings: **{(weighted / weight if weight else 0):.3f}**.",
         "",
@@ -298,7 +313,7 @@ def cmd_report(args):
         *repo_rows,
         "",
     ])
-    out = HERE / "results" / f"{args.set}-{args.tag}.md"
+    out = HERE / "results" / f"{args.set}-{args.tag}{suffix(args)}.md"
     out.write_text(text)
     print(text)
 
@@ -308,9 +323,13 @@ def floors(args):
     return text + (f" and the {args.per_language} lowest of each language" if args.per_language else "")
 
 
-def per_rule(set_name, tag, n, per_rule_floor, per_language=0):
+def suffix(args):
+    return "-excluding" if args.exclude else ""
+
+
+def per_rule(set_name, tag, n, per_rule_floor, per_language=0, exclude=()):
     """rule → (population, tp, fp, unlabeled) for one tag's sample."""
-    sample, population, _ = draw(findings(set_name, tag), n, per_rule_floor, per_language)
+    sample, population, _ = draw(findings(set_name, tag, exclude), n, per_rule_floor, per_language)
     have = labels(set_name, tag)
     out = {r: [population[r], 0, 0, 0] for r in population}
     for f in sample:
@@ -320,33 +339,35 @@ def per_rule(set_name, tag, n, per_rule_floor, per_language=0):
 
 
 def cmd_compare(args):
-    a = per_rule(args.set, args.tag, args.n, args.per_rule, args.per_language)
-    b = per_rule(args.set, args.to, args.n, args.per_rule, args.per_language)
+    a = per_rule(args.set, args.tag, args.n, args.per_rule, args.per_language, args.exclude)
+    b = per_rule(args.set, args.to, args.n, args.per_rule, args.per_language, args.exclude)
     prec = lambda tp, fp: "-" if tp + fp == 0 else f"{tp / (tp + fp):.2f}"
-    rows = [f"| rule | {args.tag}: findings | TP | FP | precision | {args.to}: findings | TP | FP | unlabeled | precision |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+    rows = [f"| rule | {args.tag}: findings | TP | FP | unlabeled | precision | {args.to}: findings | TP | FP | unlabeled | precision |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     totals = [0] * 8
     for rule in sorted(set(a) | set(b)):
-        pa, ta, fa, _ = a.get(rule, [0, 0, 0, 0])
+        pa, ta, fa, ua = a.get(rule, [0, 0, 0, 0])
         pb, tb, fb, ub = b.get(rule, [0, 0, 0, 0])
-        for i, v in enumerate((pa, ta, fa, 0, pb, tb, fb, ub)):
+        for i, v in enumerate((pa, ta, fa, ua, pb, tb, fb, ub)):
             totals[i] += v
-        rows.append(f"| {rule} | {pa} | {ta} | {fa} | {prec(ta, fa)} | {pb} | {tb} | {fb} | {ub} | {prec(tb, fb)} |")
-    pa, ta, fa, _, pb, tb, fb, ub = totals
-    rows.append(f"| all | {pa} | {ta} | {fa} | {prec(ta, fa)} | {pb} | {tb} | {fb} | {ub} | {prec(tb, fb)} |")
+        rows.append(f"| {rule} | {pa} | {ta} | {fa} | {ua} | {prec(ta, fa)} | {pb} | {tb} | {fb} | {ub} | {prec(tb, fb)} |")
+    pa, ta, fa, ua, pb, tb, fb, ub = totals
+    rows.append(f"| all | {pa} | {ta} | {fa} | {ua} | {prec(ta, fa)} | {pb} | {tb} | {fb} | {ub} | {prec(tb, fb)} |")
     # True findings of the first run that the second no longer reports (same
     # repository and fingerprint): what a precision change cost in recall.
-    after_keys = {(f["repo"], f["fingerprint"]) for f in findings(args.set, args.to)}
+    after_keys = {(f["repo"], f["fingerprint"]) for f in findings(args.set, args.to, args.exclude)}
     lost = [x for x in labels(args.set, args.tag).values() if x["label"] == "TP"
-            and (x["repo"], x["fingerprint"]) in {(f["repo"], f["fingerprint"]) for f in findings(args.set, args.tag)}
+            and (x["repo"], x["fingerprint"]) in {(f["repo"], f["fingerprint"]) for f in findings(args.set, args.tag, args.exclude)}
             and (x["repo"], x["fingerprint"]) not in after_keys]
     rows += ["", f"Labelled true findings of {args.tag} that {args.to} no longer reports under the same "
                  f"fingerprint (dropped, or reported under another rule): {len(lost)}",
              *[f"- {x['repo']} {x['path']}:{x['line']} {x['rule']} ({x['reason']})" for x in lost[:50]]]
     text = "\n".join([f"# {args.set}: {args.tag} vs {args.to}", "",
                       "Findings are distinct by repository and fingerprint; TP/FP over each tag's sample "
-                      f"({floors(args)}).", "", *rows, ""])
-    out = HERE / "results" / f"{args.set}-{args.tag}-vs-{args.to}.md"
+                      f"({floors(args)}).", "",
+                      *([f"Excluded (repository[:path prefix]): {', '.join(f'`{e}`' for e in args.exclude)}.", ""]
+                        if args.exclude else []), *rows, ""])
+    out = HERE / "results" / f"{args.set}-{args.tag}-vs-{args.to}{suffix(args)}.md"
     out.write_text(text)
     print(text)
 
@@ -366,6 +387,8 @@ def main():
             s.add_argument("--per-rule", type=int, default=15)
             s.add_argument("--per-language", type=int, default=0,
                            help="also the K lowest ranks of each language (the code set uses 10)")
+            s.add_argument("--exclude", action="append", default=[], metavar="REPO[:PATH-PREFIX]",
+                           help="leave these findings out before drawing (repeatable)")
         if name == "compare":
             s.add_argument("--to", required=True, help="the other tag, e.g. after")
         if name == "sample":
