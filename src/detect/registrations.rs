@@ -248,6 +248,10 @@ fn models_methods(item: &Item, n: u32, line: &[u8], at: usize) -> bool {
     if is_openapi(&item.data) && block::under_key(item, n, &["example", "examples"]) {
         return true;
     }
+    // A usage example in a Python docstring documents the method.
+    if block::in_docstring(item, at) {
+        return true;
+    }
     // The metadata object (or argument list) that holds the method.
     if let Some(b) = block::around(item, n, at) {
         let text = &item.data[b.body.clone()];

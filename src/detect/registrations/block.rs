@@ -210,6 +210,40 @@ pub fn under_key(item: &Item, n: u32, keys: &[&str]) -> bool {
     false
 }
 
+/// Byte `at` of a Python file sits in a docstring: a triple-quoted string
+/// that opens a statement right after a `def`/`class` line (or the module's
+/// first statement). Usage examples there document the method.
+pub fn in_docstring(item: &Item, at: usize) -> bool {
+    let name = item.file_name().to_ascii_lowercase();
+    if !(name.ends_with(".py") || name.ends_with(".pyi")) {
+        return false;
+    }
+    let before = &item.data[..at.min(item.data.len())];
+    for quote in [&br#"""""#[..], b"'''"] {
+        let opens = memchr::memmem::find_iter(before, quote).count();
+        if opens % 2 == 0 {
+            continue;
+        }
+        let Some(open) = memchr::memmem::rfind(before, quote) else {
+            continue;
+        };
+        let line_start = before[..open]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let lead = before[line_start..open].trim_ascii();
+        if !(lead.is_empty() || lead.eq_ignore_ascii_case(b"r")) {
+            return false;
+        }
+        let prev = before[..line_start]
+            .split(|&b| b == b'\n')
+            .map(<[u8]>::trim_ascii)
+            .rfind(|l| !l.is_empty() && !l.starts_with(b"#"));
+        return prev.is_none_or(|l| l.ends_with(b":"));
+    }
+    false
+}
+
 /// `text` names `field` in any spelling (`client_id_issued_at`, `ClientIdIssuedAt`).
 pub fn has_field(text: &[u8], field: &str) -> bool {
     let squeezed: Vec<u8> = text
@@ -277,6 +311,24 @@ mod tests {
             "registrationaccesstoken"
         ));
         assert!(!has_field(b"client_secret: x", "clientsecretexpiresat"));
+    }
+
+    fn py(name: &str, text: &[u8]) -> Item {
+        Item::new(
+            crate::item::Provenance::File { path: name.into() },
+            text.to_vec(),
+        )
+    }
+
+    #[test]
+    fn docstrings_only() {
+        let doc: &[u8] = b"class A:\n    \"\"\"Use it::\n\n        s = S(m='x')\n    \"\"\"\n";
+        let at = memchr::memmem::find(doc, b"m='x'").unwrap();
+        assert!(in_docstring(&py("auth.py", doc), at));
+        let body: &[u8] =
+            b"body = \"\"\"{\"m\": \"x\"}\"\"\"\nreq = \"\"\"\n{\"m\": \"y\"}\n\"\"\"\n";
+        let at = memchr::memmem::find(body, b"\"y\"").unwrap();
+        assert!(!in_docstring(&py("client.py", body), at));
     }
 
     #[test]
