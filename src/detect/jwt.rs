@@ -815,7 +815,7 @@ mod tests {
         );
         assert!(!one.message.contains("1970"), "{}", one.message);
         assert!(!one.message.contains("never expires"), "{}", one.message);
-        assert!(one.properties.get("exp").is_none());
+        assert!(!one.properties.contains_key("exp"));
     }
 
     #[test]
