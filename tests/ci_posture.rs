@@ -97,6 +97,28 @@ fn a_repository_that_is_an_action_tests_itself_with_uses_dot() {
 }
 
 #[test]
+fn reusable_workflows_of_the_repository_are_read_where_they_lie() {
+    // release.yml's `release` job calls java-release.yml, which does not
+    // federate: the workflow-level grant reaches it for nothing. deploy.yml's
+    // jobs call scan.yml (an AWS OIDC login) and a remote workflow (unseen,
+    // taken to federate): no finding.
+    assert_system(
+        "github-reusable",
+        &["NHI433 .github/workflows/release.yml 6:3"],
+    );
+    let (_, doc) = scan_json(&fixture("ci/github-reusable"), &[]);
+    let f = &doc["findings"][0];
+    assert_eq!(
+        f["message"].as_str().unwrap(),
+        "Workflow-level `id-token: write` reaches 2 jobs, 1 of which does not federate through a known OIDC login; grant it only in the jobs that federate"
+    );
+    assert_eq!(f["properties"]["jobs_not_federating"], 1);
+    // The pass's bookkeeping does not reach the report.
+    assert!(f["properties"].get("local_reusable_workflows").is_none());
+    assert!(f["properties"].get("grant").is_none());
+}
+
+#[test]
 fn gitlab_ci_and_its_local_includes() {
     assert_system(
         "gitlab",

@@ -20,6 +20,23 @@ const EXPECTED: &[(&str, u64, &str)] = &[
         7,
         "NHI241",
     ),
+    // A client registered by a module that merely `export default`s it.
+    ("oidc-provider/billing.client.js", 5, "NHI241"),
+    // Beside a predicate unit test (`needsSecret({…})`), a test that registers.
+    (
+        "oidc-provider/test/configuration/client_secrets.test.js",
+        13,
+        "NHI241",
+    ),
+    // A client named `example` outside an OpenAPI document is still a client;
+    // OpenAPI examples (okta-sdk/oas-spec), registration responses
+    // (server/dcr_response.go, oidc/registered-client.json) and `DEFAULTS`
+    // objects are not registrations.
+    // Code after a module docstring; the usage example inside
+    // authlib/…/auth.py's class docstring is documentation.
+    ("oidc/billing_client.py", 7, "NHI241"),
+    ("oidc/clients.yaml", 5, "NHI241"),
+    ("oidc/dcr_client.go", 8, "NHI241"),
     ("oidc/register-client.json", 4, "NHI241"),
     ("spring-client/.env", 1, "NHI240"),
     (

@@ -167,7 +167,7 @@ fn candidates(tok: &Token, facts: &Facts, why: Option<Assertion>, ctx: &Context)
             ),
         );
     }
-    if facts.exp.is_none() {
+    if facts.exp.is_none() && !facts.exp_not_number {
         add(
             &mut out,
             &mut props,
@@ -399,6 +399,8 @@ struct Facts {
     exp_before_start: bool,
     /// exp is in the past: no server accepts the token any more.
     expired: bool,
+    /// exp is there but not a NumericDate (a string, null, …).
+    exp_not_number: bool,
     /// A DPoP proof (RFC 9449 §4.2): no exp by design, the server bounds it by iat.
     dpop: bool,
     sub_is_iss: bool,
@@ -427,6 +429,7 @@ impl Facts {
             },
             exp_before_start: matches!((start, exp), (Some(s), Some(e)) if e < s),
             expired: exp.is_some_and(|e| e < now),
+            exp_not_number: tok.claims.get("exp").is_some_and(|v| !v.is_number()),
             dpop: tok
                 .header
                 .get("typ")
@@ -441,6 +444,7 @@ impl Facts {
 
     fn lifetime_text(&self) -> String {
         let life = match (self.lifetime, self.exp) {
+            _ if self.exp_not_number => "exp is not a number".to_string(),
             _ if self.exp_before_start => "exp before iat".to_string(),
             (Some(l), _) => format!("lifetime {}", human(l)),
             (None, None) if self.dpop => "DPoP proof without exp (bounded by iat)".to_string(),
@@ -796,6 +800,22 @@ mod tests {
         assert!(placeholder_signature(b"a.b.xxx"));
         assert!(!placeholder_signature(b"a.b.ZmFrZS1zaWduYXR1cmU"));
         assert!(!placeholder_signature(b"a.b."));
+    }
+
+    #[test]
+    fn an_exp_that_is_not_a_number_is_said_so() {
+        let t = signed(r#"{"iss":"https://as.example","sub":"u1","exp":"123"}"#);
+        let f = scan(&format!("Authorization: Bearer {t}"));
+        let one = only(&f);
+        assert_eq!(one.rule_id, "NHI206");
+        assert!(
+            one.message.contains("exp is not a number"),
+            "{}",
+            one.message
+        );
+        assert!(!one.message.contains("1970"), "{}", one.message);
+        assert!(!one.message.contains("never expires"), "{}", one.message);
+        assert!(!one.properties.contains_key("exp"));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! sit on one line, or in a YAML block list right under it); a JSON walk for
 //! Keycloak, where the meaning depends on sibling keys (`publicClient`).
 
+mod block;
 mod keycloak;
 
 use regex::bytes::Regex;
@@ -48,6 +49,25 @@ impl Default for ClientRegistrations {
             ),
         }
     }
+}
+
+/// Fields of a dynamic-registration response (RFC 7591 §3.2.1, RFC 7592 §3),
+/// never sent in a request; compared without case, `_` or `-`.
+const RESPONSE_FIELDS: &[&str] = &[
+    "clientidissuedat",
+    "clientsecretexpiresat",
+    "registrationaccesstoken",
+    "registrationclienturi",
+];
+
+/// An OpenAPI or Swagger document: a top-level `openapi: 3.…` / `swagger: "2.0"`.
+fn is_openapi(data: &[u8]) -> bool {
+    static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r#"(?m)^\s{0,4}["']?(?:openapi|swagger)["']?[ \t]*:[ \t]*["']?[23]\.\d"#)
+            .expect("constant pattern compiles (unit-tested)")
+    })
+    .is_match(data)
 }
 
 /// Prose that documents the methods is not a registration.
@@ -125,7 +145,7 @@ impl Detector for ClientRegistrations {
             if !spring {
                 hits.retain(|h| h.2 != SPRING);
             }
-            if !hits.is_empty() && models_methods(item, n, line) {
+            if !hits.is_empty() && models_methods(item, n, line, base + hits[0].0) {
                 hits.clear();
             }
             hits.sort();
@@ -193,7 +213,7 @@ impl ClientRegistrations {
 /// and defaults filled in by a server, provider presets for identity
 /// providers that accept only one method, recorded API responses, OpenAPI
 /// examples, and unit tests that exercise each method on a client object.
-fn models_methods(item: &Item, n: u32, line: &[u8]) -> bool {
+fn models_methods(item: &Item, n: u32, line: &[u8], at: usize) -> bool {
     let path = item.path().to_ascii_lowercase();
     let name = item.file_name().to_ascii_lowercase();
     let code = [
@@ -224,6 +244,31 @@ fn models_methods(item: &Item, n: u32, line: &[u8]) -> bool {
     let above = &item.data[start.min(end)..end];
     if find(above, b"clientDefaults") || find(above, b"client_defaults") {
         return true;
+    }
+    if is_openapi(&item.data) && block::under_key(item, n, &["example", "examples"]) {
+        return true;
+    }
+    // A usage example in a Python docstring documents the method.
+    if block::in_docstring(item, at) {
+        return true;
+    }
+    // The metadata object (or argument list) that holds the method.
+    if let Some(b) = block::around(item, n, at) {
+        let text = &item.data[b.body.clone()];
+        // RFC 7591 §3.2.1 / RFC 7592 fields only a registration *response*
+        // carries: a server building it, or a recorded one, echoes the method.
+        if RESPONSE_FIELDS.iter().any(|f| block::has_field(text, f)) {
+            return true;
+        }
+        // A library's default client metadata (`const DEFAULTS = {`).
+        if block::names_defaults(b.head) {
+            return true;
+        }
+        // The metadata handed to a predicate (`Client.needsSecret({…})`,
+        // `requires_secret(…)`): code asking about the method, not choosing it.
+        if b.callee.is_some_and(block::is_predicate) {
+            return true;
+        }
     }
     if !code {
         return false;

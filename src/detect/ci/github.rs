@@ -196,6 +196,16 @@ pub fn check(scan: &mut Scan, jobs: &[Job]) {
     let doc = scan.doc;
     let Some(root) = doc.root else { return };
     unknown_keys(scan, root, jobs);
+    // For callers of this workflow (see `reusable`): it needs the caller's
+    // grant when a job federates or it asks for `id-token: write` itself.
+    scan.fact(super::reusable::SCANNED, 0..0);
+    if scan.src.contains("id-token: write")
+        || jobs
+            .iter()
+            .any(|j| super::federation::job_needs_id_token(scan, j))
+    {
+        scan.fact(super::reusable::FEDERATES, 0..0);
+    }
     permissions(scan, root, jobs);
     for job in jobs {
         let Some(j) = job.node else { continue };
@@ -253,6 +263,14 @@ fn permissions(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
             .is_some_and(|j| doc.get(j, "permissions").is_some())
     };
     let granted: Vec<&Job> = jobs.iter().filter(|j| !own(j)).collect();
+    // A reusable workflow of this repository is read where it lies: the
+    // repository pass (`reusable::settle`) counts its caller as idle when it
+    // does not federate. Until then it is taken to federate, as a remote one is.
+    let local: Vec<String> = granted
+        .iter()
+        .filter_map(|j| j.node.and_then(|n| doc.get(n, "uses")))
+        .filter_map(|u| super::reusable::local_path(doc.str(u)?))
+        .collect();
     let idle = granted
         .iter()
         .filter(|j| !super::federation::job_needs_id_token(scan, j))
@@ -272,22 +290,32 @@ fn permissions(scan: &mut Scan, root: NodeId, jobs: &[Job]) {
     }
     // With one job there is nothing to narrow the grant to; when every job
     // it reaches federates, it is where it belongs.
-    if jobs.len() < 2 || idle == 0 {
+    if jobs.len() < 2 || (idle == 0 && local.is_empty()) {
         return;
     }
     let jobs_n = granted.len();
-    let message = if idle == jobs_n {
-        format!("Workflow-level {what} lets {} mint OIDC tokens and no step in them is a known OIDC login; grant it only in the job that federates", count(jobs_n, "job", "jobs"))
+    let mut hit = Hit::new("NHI433", span, id_token_message(what, jobs_n, idle))
+        .key("workflow-id-token")
+        .prop("jobs", jobs_n)
+        .prop("jobs_not_federating", idle);
+    if !local.is_empty() {
+        hit = hit
+            .prop(super::reusable::PENDING, local)
+            .prop(super::reusable::GRANT, what);
+    }
+    scan.hit(hit);
+}
+
+/// NHI433's message: `idle` of the `jobs` the workflow-level grant reaches
+/// do not federate (`idle` ≥ 1).
+pub fn id_token_message(what: &str, jobs: usize, idle: usize) -> String {
+    if idle == jobs {
+        let them = if jobs == 1 { "it" } else { "them" };
+        format!("Workflow-level {what} lets {} mint OIDC tokens and no step in {them} is a known OIDC login; grant it only in the job that federates", count(jobs, "job", "jobs"))
     } else {
         let verb = if idle == 1 { "does" } else { "do" };
-        format!("Workflow-level {what} reaches {}, {idle} of which {verb} not federate through a known OIDC login; grant it only in the jobs that federate", count(jobs_n, "job", "jobs"))
-    };
-    scan.hit(
-        Hit::new("NHI433", span, message)
-            .key("workflow-id-token")
-            .prop("jobs", jobs_n)
-            .prop("jobs_not_federating", idle),
-    );
+        format!("Workflow-level {what} reaches {}, {idle} of which {verb} not federate through a known OIDC login; grant it only in the jobs that federate", count(jobs, "job", "jobs"))
+    }
 }
 
 /// An expression as the file spells it, cut at 60 characters (the cut is

@@ -26,6 +26,7 @@ mod gitlab;
 mod literals;
 mod model;
 mod names;
+mod reusable;
 mod shell;
 pub mod yaml;
 
@@ -141,6 +142,7 @@ impl Detector for CiDetector {
     }
 
     fn finish(&self, _ctx: &Context, sink: &mut Sink) {
+        reusable::settle(sink);
         correlate::run(sink);
     }
 }

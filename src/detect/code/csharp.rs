@@ -92,16 +92,6 @@ fn returns_first_param(c: &Code, value: &Span) -> bool {
     })
 }
 
-/// Token `i` is in a function or class about DPoP proofs.
-fn dpop_scope(c: &Code, i: usize) -> bool {
-    let scope = c.fn_scope(i);
-    scope.clone().any(|k| {
-        (c.is_ident(k) && c.text(k).to_ascii_lowercase().contains("dpop"))
-            || c.str_value(k)
-                .is_some_and(|v| v.eq_ignore_ascii_case("dpop+jwt"))
-    })
-}
-
 /// The initializer around token `i` is assigned to a variable that is only
 /// ever passed to `DecryptToken`: it decrypts, it accepts no token.
 fn decrypt_only(c: &Code, i: usize) -> bool {
@@ -160,7 +150,7 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
             let value = i + 2..c.expr_end(i + 2);
             // A DPoP proof has no audience (htm/htu are its binding); parameters
             // that only decrypt (`TokenDecryptionKeys`, no signing keys) accept no token.
-            let dpop = dpop_scope(c, i);
+            let dpop = super::unverified::validates_dpop_proof(c, &c.fn_scope(i));
             let decrypt_only = decrypt_only(c, i);
             match prop {
                 "ValidateAudience" | "RequireSignedTokens" | "ValidateIssuerSigningKey"

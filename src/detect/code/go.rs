@@ -72,7 +72,12 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
                 let scope = c.fn_scope(n);
                 let set = scope.clone().any(|i| c.seq(i, &[".", "Expires", "="]));
                 if !set {
-                    hits.push(default_hit(c, n - 2, open, "google.JWTConfigFromJSON"));
+                    hits.push(default_hit(
+                        c,
+                        n - 2,
+                        open,
+                        "JWTConfigFromJSON (golang.org/x/oauth2/google)",
+                    ));
                 }
             }
         }
@@ -125,7 +130,7 @@ fn golang_jwt(c: &Code, pkg: &str, v5: bool, hits: &mut Vec<Hit>) {
                         "NHI304",
                         call_span(c, n - 2, open),
                         format!(
-                            "The golang-jwt {name} call has no {how}: any audience is accepted"
+                            "Token verified with golang-jwt {name} without {how}: any audience is accepted"
                         ),
                     ));
                 }
@@ -168,7 +173,7 @@ fn golang_jwt(c: &Code, pkg: &str, v5: bool, hits: &mut Vec<Hit>) {
             hits.push(Hit::new(
                 "NHI302",
                 span,
-                "The golang-jwt ParseUnverified call reads the claims without checking the signature, and this function never verifies the token: anyone can forge them",
+                "ParseUnverified (golang-jwt) reads the claims without checking the signature, and this function never verifies the token: anyone can forge them",
             ));
         }
     }
@@ -246,9 +251,7 @@ fn jwx(c: &Code, pkg: &str, hits: &mut Vec<Hit>) {
                 hits.push(Hit::new(
                     "NHI302",
                     span,
-                    format!(
-                        "The jwx {name} call has WithVerify(false): the signature is not checked"
-                    ),
+                    format!("{name} (jwx) has WithVerify(false): the signature is not checked"),
                 ));
                 continue;
             }
@@ -257,7 +260,7 @@ fn jwx(c: &Code, pkg: &str, hits: &mut Vec<Hit>) {
                     "NHI304",
                     span,
                     format!(
-                        "The jwx {name} call has no WithAudience option: any audience is accepted"
+                        "Token verified with jwx {name} without a WithAudience option: any audience is accepted"
                     ),
                 ));
             }
@@ -281,7 +284,7 @@ fn oauth2_jwt_config(c: &Code, pkg: &str, hits: &mut Vec<Hit>) {
         }
         let open = i + 3;
         if c.field(open, "Expires").is_none() {
-            hits.push(default_hit(c, i, open, "jwt.Config"));
+            hits.push(default_hit(c, i, open, "Config (golang.org/x/oauth2/jwt)"));
         }
     }
 }

@@ -120,7 +120,7 @@ fn verifiers(c: &Code, hits: &mut Vec<Hit>) {
                 hits.push(Hit::new(
                     "NHI303",
                     span.clone(),
-                    "The jsonwebtoken verify call accepts algorithm \"none\"",
+                    "Algorithm \"none\" is accepted by this jsonwebtoken verify call",
                 ));
             }
         }
@@ -128,7 +128,7 @@ fn verifiers(c: &Code, hits: &mut Vec<Hit>) {
             hits.push(Hit::new(
                 "NHI304",
                 span,
-                "The jsonwebtoken verify call has no `audience` option: any audience is accepted",
+                "Token verified with jsonwebtoken without an `audience` option: any audience is accepted",
             ));
         }
     }
@@ -149,7 +149,7 @@ fn verifiers(c: &Code, hits: &mut Vec<Hit>) {
             hits.push(Hit::new(
                 "NHI304",
                 call_span(c, start, open),
-                "The jose jwtVerify call has no `audience` option: any audience is accepted",
+                "Token verified with jose jwtVerify without an `audience` option: any audience is accepted",
             ));
         }
     }
@@ -233,13 +233,13 @@ fn unverified(c: &Code, hits: &mut Vec<Hit>) {
     };
     let mut found: Vec<(usize, usize, &str, bool)> = Vec::new();
     for (s, o) in decoders(c, "jsonwebtoken", "decode", false) {
-        found.push((s, o, "The jsonwebtoken `decode` call", false));
+        found.push((s, o, "Decoding with jsonwebtoken `decode`", false));
     }
     for (s, o) in decoders(c, "jose", "decodeJwt", false) {
-        found.push((s, o, "The jose `decodeJwt` call", false));
+        found.push((s, o, "Decoding with jose `decodeJwt`", false));
     }
     for (s, o) in decoders(c, "jwt-decode", "jwtDecode", true) {
-        found.push((s, o, "The jwt-decode call", false));
+        found.push((s, o, "Decoding with jwt-decode", false));
     }
     for r in &simple {
         for (n, o) in method_calls(c, r, "decode") {
@@ -247,7 +247,7 @@ fn unverified(c: &Code, hits: &mut Vec<Hit>) {
                 found.push((
                     n - 2,
                     o,
-                    "The jwt-simple `decode` call with a truthy third argument (no signature check)",
+                    "Decoding with jwt-simple `decode` and a truthy third argument (no signature check)",
                     true,
                 ));
             }

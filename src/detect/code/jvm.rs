@@ -89,14 +89,14 @@ fn jjwt(c: &Code, hits: &mut Vec<Hit>) {
                 hits.push(Hit::new(
                     "NHI303",
                     span.clone(),
-                    "The jjwt parser has unsecured(): unsigned (alg \"none\") tokens are accepted",
+                    "JwtParser (jjwt) has unsecured(): unsigned (alg \"none\") tokens are accepted",
                 ));
             }
             if let Some(&(m, _, _)) = chain.iter().find(|&&(x, _, _)| UNSIGNED.contains(&x)) {
                 hits.push(Hit::new(
                     "NHI302",
                     span.clone(),
-                    format!("The jjwt parser reads an unsigned token with {m}: the signature is not checked"),
+                    format!("JwtParser (jjwt) reads an unsigned token with {m}: the signature is not checked"),
                 ));
                 continue;
             }
@@ -128,7 +128,7 @@ fn jjwt(c: &Code, hits: &mut Vec<Hit>) {
             hits.push(Hit::new(
                 "NHI304",
                 span,
-                "The jjwt parser has no requireAudience: any audience is accepted",
+                "JwtParser (jjwt) has no requireAudience: any audience is accepted",
             ));
         }
     }
@@ -142,7 +142,7 @@ const UNSIGNED: &[&str] = &[
     "parseUnsecuredContent",
 ];
 
-const PARSE_MSG: &str = "The jjwt parse(token) call also accepts an unsigned token: the signature is not checked unless the token carries one";
+const PARSE_MSG: &str = "JwtParser.parse(token) (jjwt) also accepts an unsigned token: the signature is not checked unless the token carries one";
 
 /// The file uses the jjwt 0.12 API, whose `parse` rejects unsigned tokens
 /// unless the parser was built with `unsecured()`.
@@ -196,7 +196,7 @@ fn jjwt_parsers(c: &Code, hits: &mut Vec<Hit>) {
                 hits.push(Hit::new(
                     "NHI302",
                     span,
-                    format!("The jjwt parser reads an unsigned token with {method}: the signature is not checked"),
+                    format!("JwtParser (jjwt) reads an unsigned token with {method}: the signature is not checked"),
                 ));
             } else if method == "parse" && c.args(open).len() == 1 && !fresh {
                 hits.push(Hit::new("NHI302", span, PARSE_MSG));
@@ -229,7 +229,7 @@ fn auth0_decode(c: &Code, hits: &mut Vec<Hit>) {
             hits.push(Hit::new(
                 "NHI302",
                 span,
-                "The java-jwt JWT.decode call reads the claims without checking the signature, and this method never verifies the token: anyone can forge them",
+                "JWT.decode (java-jwt) reads the claims without checking the signature, and this method never verifies the token: anyone can forge them",
             ));
         }
     }
@@ -308,7 +308,7 @@ fn auth0(c: &Code, hits: &mut Vec<Hit>) {
             hits.push(Hit::new(
                 "NHI303",
                 span.clone(),
-                "The java-jwt verifier is built with Algorithm.none(): unsigned tokens are accepted",
+                "JWTVerifier (java-jwt) is built with Algorithm.none(): unsigned tokens are accepted",
             ));
         }
         if !elsewhere
@@ -319,7 +319,7 @@ fn auth0(c: &Code, hits: &mut Vec<Hit>) {
             hits.push(Hit::new(
                 "NHI304",
                 span,
-                "The java-jwt verifier has no withAudience: any audience is accepted",
+                "JWTVerifier (java-jwt) has no withAudience: any audience is accepted",
             ));
         }
     }

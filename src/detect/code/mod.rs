@@ -132,9 +132,7 @@ impl Detector for CodeChecks {
             let Some(mut d) = ctx.finding(h.rule, item, bytes, content.as_bytes(), None) else {
                 continue;
             };
-            d = d
-                .message(sentence_start(h.message))
-                .property("language", lang.name());
+            d = d.message(h.message).property("language", lang.name());
             if let Some(s) = h.severity.and_then(Severity::parse) {
                 d = d.severity(s);
             }
@@ -201,16 +199,6 @@ pub(crate) mod util {
     /// The value in `span` is the literal `false`/`False`.
     pub fn is_false(c: &Code, span: &Span) -> bool {
         span.len() == 1 && matches!(c.text(span.start), "false" | "False" | "FALSE")
-    }
-}
-
-/// Messages start with a capital letter. Most code messages open with a
-/// library's own lower-case name (`jsonwebtoken verify …`, `authlib
-/// PrivateKeyJWT …`), which must keep its spelling: those read "The …".
-fn sentence_start(message: String) -> String {
-    match message.chars().next() {
-        Some(c) if c.is_lowercase() => format!("The {message}"),
-        _ => message,
     }
 }
 

@@ -156,7 +156,7 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
                             &libs,
                             n - 2,
                             open,
-                            "The python-jose jws.verify call with `verify=False`",
+                            "Verifying with python-jose jws.verify and `verify=False`",
                             true,
                             hits,
                         );
@@ -204,7 +204,7 @@ fn unverified_calls(
             libs,
             n - 2,
             open,
-            &format!("The {lib} {name} call"),
+            &format!("Decoding with {lib} {name}"),
             false,
             hits,
         );
@@ -291,7 +291,7 @@ fn decode_call(
             hits.push(Hit::new(
                 "NHI304",
                 span,
-                "The authlib jwt.decode call has no claims_options naming `aud`: the audience is never checked",
+                "Token decoded with authlib jwt.decode without claims_options naming `aud`: the audience is never checked",
             ));
         }
         return;
@@ -308,7 +308,7 @@ fn decode_call(
             libs,
             start,
             open,
-            &format!("The {lib_name} {call} call with signature verification turned off"),
+            &format!("Decoding with {lib_name} {call} and signature verification turned off"),
             true,
             hits,
         );
@@ -319,7 +319,7 @@ fn decode_call(
             hits.push(Hit::new(
                 "NHI303",
                 span.clone(),
-                format!("The {lib_name} {call} call accepts algorithm \"none\""),
+                format!("Algorithm \"none\" is accepted by this {lib_name} {call} call"),
             ));
         }
     }
@@ -328,7 +328,7 @@ fn decode_call(
             "NHI301",
             span,
             format!(
-                "The {lib_name} {call} call has `verify_aud` turned off: any audience is accepted"
+                "Token decoded with {lib_name} {call} with `verify_aud` turned off: any audience is accepted"
             ),
         ));
         return;
@@ -340,7 +340,7 @@ fn decode_call(
             Hit::new(
                 "NHI304",
                 span,
-                format!("The {lib_name} {call} call has no `audience=`: tokens that carry no `aud` are accepted for any audience"),
+                format!("Token decoded with {lib_name} {call} without `audience=`: tokens that carry no `aud` are accepted for any audience"),
             )
             .severity("low"),
         );
@@ -356,7 +356,7 @@ fn defaults(c: &Code, hits: &mut Vec<Hit>) {
                     "NHI211",
                     call_span(c, i, open),
                     format!(
-                        "authlib {name} signs client assertions that live 3600 s (its default)"
+                        "{name} (authlib) signs client assertions that live 3600 s (its default)"
                     ),
                 )
                 .prop("default_lifetime_seconds", 3600),
@@ -375,7 +375,7 @@ fn defaults(c: &Code, hits: &mut Vec<Hit>) {
                     Hit::new(
                         "NHI211",
                         call_span(c, i, open),
-                        format!("authlib {name} without `expires_in`: the assertion lives 3600 s"),
+                        format!("Assertion signed with authlib {name} without `expires_in`: it lives 3600 s"),
                     )
                     .prop("default_lifetime_seconds", 3600),
                 );
@@ -403,7 +403,7 @@ fn defaults(c: &Code, hits: &mut Vec<Hit>) {
                 Hit::new(
                     "NHI211",
                     call_span(c, i, open),
-                    "google-auth service-account credentials sign jwt-bearer assertions that live 3600 s",
+                    "Service-account credentials (google-auth) sign jwt-bearer assertions that live 3600 s",
                 )
                 .prop("default_lifetime_seconds", 3600),
             );

@@ -70,7 +70,7 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
                 hits.push(Hit::new(
                     "NHI302",
                     span,
-                    "JWT.decode with verify = false reads the claims without checking the signature, and this method never verifies the token",
+                    "JWT.decode (ruby-jwt) with verify = false reads the claims without checking the signature, and this method never verifies the token",
                 ));
             }
             continue;
@@ -106,7 +106,7 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
                 hits.push(Hit::new(
                     "NHI303",
                     span.clone(),
-                    "JWT.decode accepts algorithm \"none\"",
+                    "JWT.decode (ruby-jwt) accepts algorithm \"none\"",
                 ));
             }
         }
@@ -115,7 +115,7 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
             hits.push(Hit::new(
                 "NHI301",
                 span,
-                "JWT.decode with verify_aud: false: any audience is accepted",
+                "JWT.decode (ruby-jwt) with verify_aud: false: any audience is accepted",
             ));
             continue;
         }
@@ -124,7 +124,7 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
             hits.push(Hit::new(
                 "NHI304",
                 span,
-                "JWT.decode without `aud:` and `verify_aud: true`: any audience is accepted",
+                "JWT.decode (ruby-jwt) without `aud:` and `verify_aud: true`: any audience is accepted",
             ));
         }
     }

@@ -15,7 +15,7 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
                 hits.push(Hit::new(
                     "NHI301",
                     i..v.end,
-                    "The jsonwebtoken Validation has validate_aud = false: any audience is accepted",
+                    "Validation (jsonwebtoken) has validate_aud = false: any audience is accepted",
                 ));
             }
         }
@@ -37,7 +37,7 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
             hits.push(Hit::new(
                 "NHI302",
                 call_span(c, i, open),
-                format!("The jsonwebtoken {name} call: the signature is not checked"),
+                format!("Decoding with jsonwebtoken {name}: the signature is not checked"),
             ));
         }
     }
@@ -57,7 +57,7 @@ pub fn check(c: &Code, hits: &mut Vec<Hit>) {
                 Hit::new(
                     "NHI304",
                     call_span(c, i, i + 3),
-                    "The jsonwebtoken Validation has no set_audience: tokens that carry no `aud` are accepted for any audience",
+                    "Validation (jsonwebtoken) has no set_audience: tokens that carry no `aud` are accepted for any audience",
                 )
                 .severity("low"),
             );

@@ -476,6 +476,32 @@ pub fn trusts_claims(
     u == Use::Trusted || (explicit && u == Use::Returned)
 }
 
+/// `scope` validates DPoP proofs (RFC 9449), which carry no audience (`htm`
+/// and `htu` bind them to the request): it names the `dpop+jwt` type, or a
+/// proof (`DPoPProofValidator`, `context.ProofToken`) beside a DPoP mention.
+/// Merely accepting DPoP-bound access tokens (`ConfigureDPoPTokensForScheme`)
+/// is not enough: those are access tokens with an audience.
+pub fn validates_dpop_proof(c: &Code, scope: &Span) -> bool {
+    let mut proof = false;
+    let mut dpop = false;
+    for k in scope.clone() {
+        if let Some(v) = c.str_value(k) {
+            if v.eq_ignore_ascii_case("dpop+jwt") {
+                return true;
+            }
+            dpop |= v.to_ascii_lowercase().contains("dpop");
+        } else if c.is_ident(k) {
+            let t = c.text(k).to_ascii_lowercase();
+            if t.contains("dpopproof") {
+                return true;
+            }
+            proof |= t.contains("proof");
+            dpop |= t.contains("dpop");
+        }
+    }
+    proof && dpop
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,7 +56,8 @@ impl Token {
             Value::Number(n) => n
                 .as_i64()
                 .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
-            Value::String(s) => s.trim().parse().ok(),
+            // RFC 7519 §2: a NumericDate is a JSON number. A string is no
+            // date at all (`"123"` is not 1970-01-01).
             _ => None,
         }
     }
