@@ -174,7 +174,9 @@ fn tools_present() -> bool {
             std::env::var_os("NHISCAN_REQUIRE_TOOLS").is_none(),
             "the install step needs {missing:?}"
         );
-        common::skipped(&format!("the install step needs {missing:?}, not installed here"));
+        common::skipped(&format!(
+            "the install step needs {missing:?}, not installed here"
+        ));
     }
     missing.is_empty()
 }

@@ -129,8 +129,10 @@ impl Engine {
         options: Options,
         detectors: Vec<Box<dyn Detector>>,
     ) -> Result<Engine> {
-        let detectors: Vec<Box<dyn Detector>> =
-            detectors.into_iter().filter(|d| d.active(&options)).collect();
+        let detectors: Vec<Box<dyn Detector>> = detectors
+            .into_iter()
+            .filter(|d| d.active(&options))
+            .collect();
         let mut regex_rules = Vec::new();
         for rule in catalogue.rules().iter().filter(|r| r.enabled) {
             if rule.pattern.is_some() {
