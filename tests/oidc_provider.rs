@@ -8,61 +8,14 @@ mod common;
 #[path = "audit/tls.rs"]
 mod tls;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
+use common::oidc::Provider;
 use common::{json, run_in};
-
-struct Provider {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Provider {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn oidc_dir() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oidc"))
-}
 
 /// None when the npm package is not installed and CI does not require it.
 fn start(dir: &Path, mode: &str) -> Option<Provider> {
-    if !oidc_dir().join("node_modules/oidc-provider").exists() {
-        assert!(
-            std::env::var_os("NHISCAN_REQUIRE_OIDC").is_none(),
-            "oidc-provider is not installed: run `npm ci` in tests/oidc"
-        );
-        common::skipped(
-            "oidc_provider: the npm package oidc-provider is not installed (`npm ci` in tests/oidc; .ci/run does it)",
-        );
-        return None;
-    }
-    let mut child = Command::new("node")
-        .arg(oidc_dir().join("server.mjs"))
-        .arg(dir.join("leaf.pem"))
-        .arg(dir.join("leaf-key.pem"))
-        .arg(mode)
-        .current_dir(oidc_dir())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("run node");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line
-        .trim()
-        .strip_prefix("LISTENING ")
-        .unwrap_or_else(|| panic!("provider did not start: {line:?}"))
-        .parse()
-        .unwrap();
-    Some(Provider { child, port })
+    common::oidc::start(dir, &[mode])
 }
 
 fn audit(dir: &Path, p: &Provider) -> serde_json::Value {

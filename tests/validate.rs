@@ -14,12 +14,13 @@ mod tls;
 mod vendor;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use common::oidc::Provider;
 use common::{json, run_in, Run};
 use vendor::{Mode, GCP_KEY_ID, GOOD, JWK_D, JWK_X, JWK_Y};
 
@@ -457,52 +458,10 @@ fn validate_command_checks_one_secret_from_stdin() {
 
 // ---- a real OpenID provider ----------------------------------------------
 
-struct Provider {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Provider {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start_provider(dir: &Path, leaf: &tls::Leaf, basic: &str, post: &str) -> Option<Provider> {
-    let oidc = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oidc"));
-    if !oidc.join("node_modules/oidc-provider").exists() {
-        assert!(
-            std::env::var_os("NHISCAN_REQUIRE_OIDC").is_none(),
-            "oidc-provider is not installed: run `npm ci` in tests/oidc"
-        );
-        common::skipped("oidc-provider not installed (npm ci in tests/oidc)");
-        return None;
-    }
     std::fs::write(dir.join("leaf.pem"), &leaf.cert_pem).unwrap();
     std::fs::write(dir.join("leaf-key.pem"), &leaf.key_pem).unwrap();
-    let child = Command::new("node")
-        .arg(oidc.join("server.mjs"))
-        .arg(dir.join("leaf.pem"))
-        .arg(dir.join("leaf-key.pem"))
-        .args(["validate", basic, post])
-        .current_dir(oidc)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("run node");
-    // Owned by Provider at once, so it is killed and waited for on every path.
-    let mut provider = Provider { child, port: 0 };
-    let mut line = String::new();
-    BufReader::new(provider.child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    provider.port = line
-        .trim()
-        .strip_prefix("LISTENING ")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("provider did not start: {line:?}"));
-    Some(provider)
+    common::oidc::start(dir, &["validate", basic, post])
 }
 
 #[test]

@@ -114,8 +114,5 @@ pub fn lookup(net: &Net, c: &Candidate) -> Outcome {
 }
 
 fn failed(host: Option<String>, e: &NetError) -> Outcome {
-    match e {
-        NetError::Refused(w) => outcome(ValidityStatus::NotChecked, host, format!("not sent: {w}")),
-        NetError::Failed(w) => outcome(ValidityStatus::Unknown, host, w.clone()),
-    }
+    Outcome::from_net_error(VALIDATOR, host, e, None)
 }

@@ -7,7 +7,7 @@
 use reqwest::Url;
 
 use super::judge;
-use super::net::{Auth, Net, NetError};
+use super::net::{Auth, Net};
 use super::vendors::{made_up_grant, Outcome};
 use crate::finding::ValidityStatus;
 
@@ -54,22 +54,7 @@ pub fn probe(
     let doc = net.get_document(&discovery);
     let meta = match doc.as_ref() {
         Ok(v) => v,
-        Err(NetError::Refused(w)) => {
-            return outcome(
-                validator,
-                ValidityStatus::NotChecked,
-                host,
-                format!("not sent: {w}"),
-            )
-        }
-        Err(NetError::Failed(w)) => {
-            return outcome(
-                validator,
-                ValidityStatus::Unknown,
-                host,
-                format!("discovery: {w}"),
-            )
-        }
+        Err(e) => return Outcome::from_net_error(validator, host, e, Some("discovery")),
     };
     // The metadata must be the issuer's own (OIDC Discovery §4.3).
     let named = meta.get("issuer").and_then(|v| v.as_str()).unwrap_or("");
@@ -146,15 +131,7 @@ pub fn probe(
     }
     let r = match sent {
         Ok(r) => r,
-        Err(NetError::Refused(w)) => {
-            return outcome(
-                validator,
-                ValidityStatus::NotChecked,
-                host,
-                format!("not sent: {w}"),
-            )
-        }
-        Err(NetError::Failed(w)) => return outcome(validator, ValidityStatus::Unknown, host, w),
+        Err(e) => return Outcome::from_net_error(validator, host, &e, None),
     };
     let (status, reason) = judge::oauth_token_error(r.status, &r.body);
     let code = serde_json::from_slice::<serde_json::Value>(&r.body)

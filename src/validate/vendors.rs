@@ -59,6 +59,32 @@ pub struct Outcome {
     pub reason: String,
 }
 
+impl Outcome {
+    /// A request that got no usable answer: refused by policy is "not
+    /// checked" (nothing was sent), a failure is "unknown". `stage` names the
+    /// step that failed (e.g. "discovery").
+    pub fn from_net_error(
+        validator: &'static str,
+        host: Option<String>,
+        e: &NetError,
+        stage: Option<&str>,
+    ) -> Outcome {
+        let (status, reason) = match e {
+            NetError::Refused(w) => (ValidityStatus::NotChecked, format!("not sent: {w}")),
+            NetError::Failed(w) => (
+                ValidityStatus::Unknown,
+                stage.map_or_else(|| w.clone(), |s| format!("{s}: {w}")),
+            ),
+        };
+        Outcome {
+            status,
+            validator,
+            host,
+            reason,
+        }
+    }
+}
+
 fn not_checked(validator: &'static str, reason: impl Into<String>) -> Outcome {
     Outcome {
         status: ValidityStatus::NotChecked,
@@ -105,18 +131,7 @@ fn ask(
                 reason,
             }
         }
-        Err(NetError::Refused(why)) => Outcome {
-            status: ValidityStatus::NotChecked,
-            validator,
-            host,
-            reason: format!("not sent: {why}"),
-        },
-        Err(NetError::Failed(why)) => Outcome {
-            status: ValidityStatus::Unknown,
-            validator,
-            host,
-            reason: why,
-        },
+        Err(e) => Outcome::from_net_error(validator, host, &e, None),
     }
 }
 

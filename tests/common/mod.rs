@@ -7,6 +7,8 @@ pub mod sarif;
 
 pub use sarif::assert_sarif_valid;
 
+pub mod oidc;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
