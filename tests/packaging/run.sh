@@ -11,18 +11,8 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 python3 -c 'import pre_commit' 2> /dev/null || { echo "packaging: pre-commit is not installed (pip install pre-commit)" >&2; exit 2; }
 command -v maturin > /dev/null || { echo "packaging: maturin is not installed (pip install maturin)" >&2; exit 2; }
 
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-export PRE_COMMIT_HOME="$work/cache"
-export GIT_AUTHOR_NAME=ci GIT_AUTHOR_EMAIL=ci@example.invalid
-export GIT_COMMITTER_NAME=ci GIT_COMMITTER_EMAIL=ci@example.invalid
-export GIT_CONFIG_NOSYSTEM=1 NO_COLOR=1
-
-passed=0
-failed=0
-check() { # name, condition result
-  if [[ "$2" == 0 ]]; then passed=$((passed + 1)); echo "ok: $1"; else failed=$((failed + 1)); echo "FAILED: $1"; fi
-}
+# shellcheck source=tests/hook_env.sh
+source "$root/tests/hook_env.sh"
 now() { date +%s.%N; }
 secs() { python3 -c "print(f'{$2 - $1:.1f}')"; }
 
@@ -97,5 +87,4 @@ code=$?
 set -e
 check "a clean commit passes the python hook" "$([[ $code -eq 0 && $out == *Passed* ]]; echo $?)"
 
-echo "packaging: $passed passed, $failed failed"
-[[ $failed == 0 ]]
+report packaging

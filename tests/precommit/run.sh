@@ -12,12 +12,8 @@ bin="${NHISCAN_BIN_DIR:-$root/target/debug}"
 python3 -c 'import pre_commit' 2> /dev/null || { echo "precommit: pre-commit is not installed (pip install pre-commit)" >&2; exit 2; }
 export PATH="$bin:$PATH"
 
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-export PRE_COMMIT_HOME="$work/cache"   # no shared cache; pre-commit clones the hook repo here
-export GIT_AUTHOR_NAME=ci GIT_AUTHOR_EMAIL=ci@example.invalid
-export GIT_COMMITTER_NAME=ci GIT_COMMITTER_EMAIL=ci@example.invalid
-export GIT_CONFIG_NOSYSTEM=1 NO_COLOR=1
+# shellcheck source=tests/hook_env.sh
+source "$root/tests/hook_env.sh"
 
 rev="$(git -C "$root" rev-parse HEAD)"
 repo="$work/repo"
@@ -35,11 +31,6 @@ git add README.md .pre-commit-config.yaml
 git commit -q -m "initial"
 python3 -m pre_commit install > /dev/null
 
-passed=0
-failed=0
-check() { # name, condition result
-  if [[ "$2" == 0 ]]; then passed=$((passed + 1)); echo "ok: $1"; else failed=$((failed + 1)); echo "FAILED: $1"; fi
-}
 
 # 1. A commit that adds a Google client secret is blocked, and the output names
 #    the rule without printing the secret.
@@ -71,5 +62,4 @@ check "clean commit passes" "$([[ $code -eq 0 ]]; echo $?)"
 check "the hook ran" "$([[ "$out" == *"nhiscan (credentials in staged changes)"*Passed* ]]; echo $?)"
 check "it was committed" "$([[ "$(git rev-list --count HEAD)" == 2 ]]; echo $?)"
 
-echo "precommit: $passed passed, $failed failed"
-[[ $failed == 0 ]]
+report precommit
