@@ -19,9 +19,13 @@ pub enum Mode {
     Relative,
 }
 
+/// No lifetime is this long: a value past it is a point in time written as
+/// epoch seconds (`1_700_000_000 + lifetime` in a test), not a duration.
+const MAX_LIFETIME: f64 = 1.0e9; // about 31 years
+
 /// Seconds the expression at `span` adds to now, if it can be told.
 pub fn seconds(c: &Code, span: &Span, mode: Mode) -> Option<f64> {
-    eval(c, span, mode, 0)
+    eval(c, span, mode, 0).filter(|s| s.abs() < MAX_LIFETIME)
 }
 
 fn eval(c: &Code, span: &Span, mode: Mode, depth: u8) -> Option<f64> {
@@ -439,6 +443,15 @@ mod tests {
     fn eval_src(src: &str, lang: Lang, mode: Mode) -> Option<f64> {
         let c = Code::new(src, lang);
         seconds(&c, &(0..c.len()), mode)
+    }
+
+    #[test]
+    fn epoch_timestamps_are_not_lifetimes() {
+        assert_eq!(
+            eval_src("exp = 1_700_000_000 + lifetime", Lang::Rust, Mode::Absolute),
+            None
+        );
+        assert_eq!(eval_src("exp = 1700000100", Lang::Python, Mode::Absolute), None);
     }
 
     #[test]
