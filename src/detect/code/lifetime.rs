@@ -451,7 +451,10 @@ mod tests {
             eval_src("exp = 1_700_000_000 + lifetime", Lang::Rust, Mode::Absolute),
             None
         );
-        assert_eq!(eval_src("exp = 1700000100", Lang::Python, Mode::Absolute), None);
+        assert_eq!(
+            eval_src("exp = 1700000100", Lang::Python, Mode::Absolute),
+            None
+        );
     }
 
     #[test]
