@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use common::oidc::Provider;
 use common::{json, run_in, Run};
-use vendor::{Mode, GCP_KEY_ID, GOOD, JWK_D, JWK_X, JWK_Y};
+use vendor::{Mode, GCP_KEY_ID, GOOD, JWK_D, JWK_X, JWK_Y, PEM_BODY};
 
 /// A rejected variant of a good secret: same shape, last 12 characters reversed.
 fn rotated(s: &str) -> String {
@@ -278,6 +278,30 @@ fn private_jwk_is_looked_up_in_the_client_jwks_named_beside_it() {
     let got = statuses(&json(&r.stdout));
     assert_eq!(got["client-live.json"], ["NHI155 valid"], "{got:?}");
     assert_eq!(got["client-rotated.json"], ["NHI155 invalid"], "{got:?}");
+}
+
+#[test]
+fn pem_key_is_looked_up_by_its_public_half() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = vendor::start(&pki(dir.path()), Mode::Vendors);
+    let pem = PEM_BODY.replace("\\n", "\n");
+    for (name, set) in [("live", "pem"), ("rotated", "rotated")] {
+        std::fs::write(
+            dir.path().join(format!("client-{name}.yaml")),
+            format!(
+                "client_id: billing\njwks_uri: {}/{set}/jwks\nprivate_key: |\n  -----BEGIN PRIVATE KEY-----\n  {}\n  -----END PRIVATE KEY-----\n",
+                srv.base(),
+                pem.replace('\n', "\n  ")
+            ),
+        )
+        .unwrap();
+    }
+    let r = scan(dir.path(), &["--validate-allow-private"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let got = statuses(&json(&r.stdout));
+    assert_eq!(got["client-live.yaml"], ["NHI150 valid"], "{got:?}");
+    assert_eq!(got["client-rotated.yaml"], ["NHI150 invalid"], "{got:?}");
+    assert!(!r.stdout.contains("BjABTesHj9V5322d"));
 }
 
 #[test]

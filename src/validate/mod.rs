@@ -141,7 +141,7 @@ fn candidate(
             c.domain = m.paired_id.clone();
             c.client_id = near(&nearby.client_id);
         }
-        "NHI155" => {
+        "NHI155" | "NHI150" | "NHI153" => {
             if let Some(u) = near(&nearby.jwks_uri) {
                 c.extra.insert("jwks_uri", u);
             }

@@ -436,6 +436,8 @@ pub fn check(c: &Candidate, net: &Net, ep: &Endpoints) -> Option<Outcome> {
         // A private JWK: is its public half published in the JWKS of the
         // client (jwks_uri) or issuer named beside it? Nothing secret is sent.
         "NHI155" => super::jwks::lookup(net, c),
+        // A PEM or base64 DER private key: the same lookup by its public half.
+        "NHI150" | "NHI153" => super::jwks::lookup_der(net, c),
         id if id.starts_with("NHI1") => not_checked(
             "none",
             "nhiscan has no validator for this kind of credential",

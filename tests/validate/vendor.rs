@@ -321,6 +321,13 @@ fn vendor(path: &str, body: &str, ok: bool, port: u16) -> (u16, String) {
                 r#"{{"keys":[{{"kty":"EC","crv":"P-256","x":"{JWK_X}","y":"{JWK_Y}","use":"sig","kid":"1"}}]}}"#
             ),
         ),
+        // The PEM key's public half (PEM_X/PEM_Y), published by a client.
+        "/pem/jwks" => (
+            200,
+            format!(
+                r#"{{"keys":[{{"kty":"EC","crv":"P-256","x":"{PEM_X}","y":"{PEM_Y}","use":"sig"}}]}}"#
+            ),
+        ),
         "/rotated/jwks" => (
             200,
             format!(
@@ -331,6 +338,11 @@ fn vendor(path: &str, body: &str, ok: bool, port: u16) -> (u16, String) {
         _ => (404, j(r#"{"error":"not_found"}"#)),
     }
 }
+
+/// A P-256 key made for these tests with openssl (PKCS#8 PEM body) and its public point.
+pub const PEM_BODY: &str = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgBjABTesHj9V5322d\n6SAog4/NRGC7nyTVFuWpVjNgKVihRANCAARUsnYgTYjpcITeR6PVY6JHo8LjhY0C\nB3To3VNxKePcYcttqLNzZss9Ci0+tCNZgMqvQ0hbtLNtfZ8R/XBVXhOE";
+pub const PEM_X: &str = "VLJ2IE2I6XCE3kej1WOiR6PC44WNAgd06N1TcSnj3GE";
+pub const PEM_Y: &str = "y22os3Nmyz0KLT60I1mAyq9DSFu0s219nxH9cFVeE4Q";
 
 /// The example EC key of RFC 7517 Appendix A.2 (a published test key).
 pub const JWK_X: &str = "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4";
