@@ -305,6 +305,33 @@ fn pem_key_is_looked_up_by_its_public_half() {
 }
 
 #[test]
+fn self_hosted_gitlab_named_beside_the_secret_is_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = vendor::start(&pki(dir.path()), Mode::Vendors);
+    std::fs::write(
+        dir.path().join("gitlab.yml"),
+        format!(
+            "gitlab:\n  gitlab_url: {}\n  application_id: 2bf4c1e0d8a7356f9e24b1c0d5a8e7f63c9b2a1d0e8f7c6b5a4d3e2f1c0b9a87\n  secret: {}\n",
+            srv.base(),
+            GOOD[3]
+        ),
+    )
+    .unwrap();
+    // No --validate-endpoint: the host comes from the file.
+    let r = scan(dir.path(), &["--validate-allow-private"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let got = statuses(&json(&r.stdout));
+    assert_eq!(got["gitlab.yml"], ["NHI105 valid"], "{got:?}");
+    assert!(srv.requests.load(Ordering::SeqCst) >= 1);
+    // Without the flag the private host is refused and nothing is sent.
+    let before = srv.requests.load(Ordering::SeqCst);
+    let r = scan(dir.path(), &[]);
+    let got = statuses(&json(&r.stdout));
+    assert_eq!(got["gitlab.yml"], ["NHI105 not_checked"], "{got:?}");
+    assert_eq!(srv.requests.load(Ordering::SeqCst), before);
+}
+
+#[test]
 fn each_distinct_credential_is_asked_once_and_the_rate_limit_holds() {
     let dir = tempfile::tempdir().unwrap();
     let srv = vendor::start(&pki(dir.path()), Mode::Vendors);

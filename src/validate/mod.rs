@@ -57,6 +57,7 @@ struct Nearby {
     uuid_client_id: Regex,
     tenant: Regex,
     jwks_uri: Regex,
+    gitlab_host: Regex,
 }
 
 impl Nearby {
@@ -68,6 +69,9 @@ impl Nearby {
             )),
             uuid_client_id: re(&format!(
                 r"(?i)(?:client|app(?:lication)?)[_.-]?id{assign}([0-9a-fA-F]{{8}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{12}})"
+            )),
+            gitlab_host: re(&format!(
+                r"(?i)gitlab[_.-]?(?:url|host|server|instance|base[_.-]?url|external[_.-]?url){assign}https://([A-Za-z0-9.-]+(?::[0-9]+)?)"
             )),
             jwks_uri: re(&format!(
                 r#"(?i)jwks[_.-]?ur[il]{assign}(https://[^\s"'`,]+)"#
@@ -135,7 +139,11 @@ fn candidate(
     let around = lines_around(base, f);
     let near = |re: &Regex| Nearby::nearest(re, &around, line);
     match f.rule_id.as_str() {
-        "NHI101" | "NHI103" | "NHI105" | "NHI106" | "NHI199" => c.client_id = m.paired_id.clone(),
+        "NHI101" | "NHI103" | "NHI106" | "NHI199" => c.client_id = m.paired_id.clone(),
+        "NHI105" => {
+            c.client_id = m.paired_id.clone();
+            c.domain = near(&nearby.gitlab_host);
+        }
         "NHI108" => c.domain = m.paired_id.clone(),
         "NHI109" | "NHI110" => {
             c.domain = m.paired_id.clone();
@@ -256,7 +264,7 @@ fn host_hint(c: &Candidate, ep: &Endpoints) -> Option<String> {
         "NHI102" => "login.microsoftonline.com".to_string(),
         "NHI103" => "github.com".to_string(),
         "NHI104" => "api.github.com".to_string(),
-        "NHI105" => "gitlab.com".to_string(),
+        "NHI105" => c.domain.clone().unwrap_or_else(|| "gitlab.com".to_string()),
         "NHI106" | "NHI107" => "slack.com".to_string(),
         "NHI108" | "NHI109" | "NHI110" => c.domain.clone()?,
         "NHI162" => "www.googleapis.com".to_string(),

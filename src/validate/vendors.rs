@@ -280,7 +280,10 @@ pub fn check(c: &Candidate, net: &Net, ep: &Endpoints) -> Option<Outcome> {
             let Some(id) = c.client_id.as_deref() else {
                 return Some(not_checked("gitlab", "no application id beside the secret"));
             };
-            match url("gitlab", "https://gitlab.com/oauth/token") {
+            // A self-hosted instance named beside the secret (`gitlab_url`,
+            // `GITLAB_HOST` …), else gitlab.com.
+            let host = c.domain.as_deref().unwrap_or("gitlab.com");
+            match url("gitlab", &format!("https://{host}/oauth/token")) {
                 Ok(u) => {
                     let mut form = code_probe(&code).to_vec();
                     form.extend([("client_id", id), ("client_secret", secret)]);
