@@ -19,3 +19,20 @@ report() {
   echo "$1: $passed passed, $failed failed"
   [[ $failed == 0 ]]
 }
+# A throwaway repository at $work/repo whose .pre-commit-config.yaml uses hook
+# `nhiscan` from HOOK_REPO at REV, committed once; the shell is left in it.
+hook_repo() { # HOOK_REPO REV
+  repo="$work/repo"
+  git init -q "$repo"
+  cd "$repo"
+  cat > .pre-commit-config.yaml <<YAML
+repos:
+  - repo: $1
+    rev: $2
+    hooks:
+      - id: nhiscan
+YAML
+  echo "# demo" > README.md
+  git add README.md .pre-commit-config.yaml
+  git commit -q -m "initial"
+}

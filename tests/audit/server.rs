@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls::{self, ServerConfig};
@@ -46,8 +46,13 @@ pub fn acceptor(leaf: &Leaf) -> TlsAcceptor {
     TlsAcceptor::from(Arc::new(config))
 }
 
-/// Start a server on 127.0.0.1 with this certificate; `plain` serves http.
-pub fn start(leaf: &Leaf, plain: bool) -> Server {
+/// A runtime with a listener on 127.0.0.1 (port chosen by the system); each
+/// accepted connection is handed to `conn`, on a task of its own.
+pub fn listen<F, Fut>(conn: F) -> (tokio::runtime::Runtime, u16)
+where
+    F: Fn(TcpStream, u16) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -55,23 +60,30 @@ pub fn start(leaf: &Leaf, plain: bool) -> Server {
         .unwrap();
     let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
     let port = listener.local_addr().unwrap().port();
+    runtime.spawn(async move {
+        loop {
+            if let Ok((tcp, _)) = listener.accept().await {
+                tokio::spawn(conn(tcp, port));
+            }
+        }
+    });
+    (runtime, port)
+}
+
+/// Start a server on 127.0.0.1 with this certificate; `plain` serves http.
+pub fn start(leaf: &Leaf, plain: bool) -> Server {
     let acceptor = acceptor(leaf);
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = hits.clone();
-    runtime.spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                continue;
-            };
-            let acceptor = acceptor.clone();
-            let counter = counter.clone();
-            tokio::spawn(async move {
-                if plain {
-                    let _ = serve(tcp, port, &counter).await;
-                } else if let Ok(tls) = acceptor.accept(tcp).await {
-                    let _ = serve(tls, port, &counter).await;
-                }
-            });
+    let (runtime, port) = listen(move |tcp, port| {
+        let acceptor = acceptor.clone();
+        let counter = counter.clone();
+        async move {
+            if plain {
+                let _ = serve(tcp, port, &counter).await;
+            } else if let Ok(tls) = acceptor.accept(tcp).await {
+                let _ = serve(tls, port, &counter).await;
+            }
         }
     });
     Server {

@@ -50,19 +50,7 @@ git -C "$mirror" add -A
 git -C "$mirror" commit -q -m "mirror"
 rev="$(git -C "$mirror" rev-parse HEAD)"
 export PIP_FIND_LINKS="$work/wheels"
-repo="$work/repo"
-git init -q "$repo"
-cd "$repo"
-cat > .pre-commit-config.yaml <<YAML
-repos:
-  - repo: $mirror
-    rev: $rev
-    hooks:
-      - id: nhiscan
-YAML
-echo "# demo" > README.md
-git add README.md .pre-commit-config.yaml
-git commit -q -m "initial"
+hook_repo "$mirror" "$rev"
 check "no nhiscan on PATH" "$(! command -v nhiscan > /dev/null; echo $?)"
 t4=$(now)
 python3 -m pre_commit install-hooks 2>&1 | sed 's/^/  | /'

@@ -16,19 +16,7 @@ export PATH="$bin:$PATH"
 source "$root/tests/hook_env.sh"
 
 rev="$(git -C "$root" rev-parse HEAD)"
-repo="$work/repo"
-git init -q "$repo"
-cd "$repo"
-cat > .pre-commit-config.yaml <<YAML
-repos:
-  - repo: $root
-    rev: $rev
-    hooks:
-      - id: nhiscan
-YAML
-echo "# demo" > README.md
-git add README.md .pre-commit-config.yaml
-git commit -q -m "initial"
+hook_repo "$root" "$rev"
 python3 -m pre_commit install > /dev/null
 
 

@@ -8,9 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
-use super::server::acceptor;
+use super::server::{acceptor, listen};
 use super::tls::Leaf;
 
 /// How the server answers.
@@ -61,31 +60,19 @@ pub const GOOD: &[&str] = &[
 pub const GCP_KEY_ID: &str = "4f1b0c9a7d2e8f6b3a5c1d0e9f8a7b6c5d4e3f2a";
 
 pub fn start(leaf: &Leaf, mode: Mode) -> VendorServer {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
-    let port = listener.local_addr().unwrap().port();
     let acceptor = acceptor(leaf);
     let requests = Arc::new(AtomicUsize::new(0));
     let counter = requests.clone();
-    runtime.spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                continue;
-            };
-            let acceptor = acceptor.clone();
-            let counter = counter.clone();
-            tokio::spawn(async move {
-                if let Ok(mut tls) = acceptor.accept(tcp).await {
-                    if let Some((head, body)) = read_request(&mut tls).await {
-                        counter.fetch_add(1, Ordering::SeqCst);
-                        let _ = answer(&mut tls, mode, port, &head, &body).await;
-                    }
+    let (runtime, port) = listen(move |tcp, port| {
+        let acceptor = acceptor.clone();
+        let counter = counter.clone();
+        async move {
+            if let Ok(mut tls) = acceptor.accept(tcp).await {
+                if let Some((head, body)) = read_request(&mut tls).await {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    let _ = answer(&mut tls, mode, port, &head, &body).await;
                 }
-            });
+            }
         }
     });
     VendorServer {
